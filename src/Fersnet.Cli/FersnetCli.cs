@@ -1,0 +1,21 @@
+using Fersnet.Cli.Commands;
+using Spectre.Console.Cli;
+
+namespace Fersnet.Cli;
+
+/// <summary>The command tree of <c>fersnet</c>; shared by Program and the tests.</summary>
+public static class FersnetCli
+{
+    public static void Configure(IConfigurator config)
+    {
+        config.SetApplicationName("fersnet");
+        config.PropagateExceptions();
+        config.AddBranch("data", data =>
+        {
+            data.SetDescription("Look at datasets before training on them.");
+            data.AddCommand<DataInspectCommand>("inspect")
+                .WithDescription("Detect a dataset's layout and count its images per class and split, its subjects and unusable files.")
+                .WithExample("data", "inspect", "../shared/data/ckplus48");
+        });
+    }
+}

@@ -1,0 +1,33 @@
+namespace Fersnet.Data;
+
+/// <summary>
+/// The classes a model predicts, in index order. Built from the expressions present in the data
+/// (7 for CK+ and FER2013, 8 for a dataset with both neutral and contempt) and saved with every model.
+/// </summary>
+public sealed record LabelSet
+{
+    public IReadOnlyList<Expression> Classes { get; }
+
+    public LabelSet(IEnumerable<Expression> classes)
+    {
+        Classes = classes.Distinct().Order().ToArray();
+        if (Classes.Count < 2) throw new ArgumentException("a label set needs at least two classes");
+    }
+
+    public static LabelSet From(IEnumerable<FaceSample> samples) => new(samples.Select(s => s.Label));
+
+    public int Count => Classes.Count;
+
+    public int IndexOf(Expression expression)
+    {
+        for (int i = 0; i < Classes.Count; i++)
+            if (Classes[i] == expression) return i;
+        throw new KeyNotFoundException($"{expression.Name()} is not one of this model's classes ({string.Join(", ", Names)})");
+    }
+
+    public IReadOnlyList<string> Names => Classes.Select(c => c.Name()).ToArray();
+
+    public bool Equals(LabelSet? other) => other is not null && Classes.SequenceEqual(other.Classes);
+
+    public override int GetHashCode() => Classes.Aggregate(17, (h, c) => h * 31 + (int)c);
+}

@@ -1,0 +1,37 @@
+using Fersnet.Runtime;
+
+namespace Fersnet.Tests;
+
+/// <summary>Where the repository and the shared read-only data are, seen from the test binaries.</summary>
+public static class TestPaths
+{
+    public static string RepoRoot { get; } = FindRepoRoot();
+
+    /// <summary><c>../shared/data</c> beside the repository, as CI lays it out.</summary>
+    public static string SharedData => Path.GetFullPath(Path.Combine(RepoRoot, "..", "shared", "data"));
+
+    public static string CkPlus => Path.Combine(SharedData, "ckplus48");
+    public static string Fer2013 => Path.Combine(SharedData, "fer2013");
+
+    static TestPaths() => TorchRuntime.Initialize();
+
+    private static string FindRepoRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "Fersnet.slnx"))) return dir.FullName;
+        throw new InvalidOperationException("repository root (Fersnet.slnx) not found above " + AppContext.BaseDirectory);
+    }
+}
+
+/// <summary>A temporary folder deleted at the end of a test.</summary>
+public sealed class TempDir : IDisposable
+{
+    public string Path { get; } = Directory.CreateTempSubdirectory("fersnet-test-").FullName;
+
+    public string Combine(params string[] parts) => System.IO.Path.Combine([Path, .. parts]);
+
+    public void Dispose()
+    {
+        try { Directory.Delete(Path, recursive: true); } catch (IOException) { }
+    }
+}
