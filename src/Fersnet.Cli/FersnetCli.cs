@@ -17,5 +17,11 @@ public static class FersnetCli
                 .WithDescription("Detect a dataset's layout and count its images per class and split, its subjects and unusable files.")
                 .WithExample("data", "inspect", "../shared/data/ckplus48");
         });
+        config.AddCommand<TrainCommand>("train")
+            .WithDescription("Train a model (fersnet, hard or single) into a run folder; --resume continues a stopped run.")
+            .WithExample("train", "--data", "../shared/data/ckplus48", "--model", "fersnet", "--epochs", "30", "--out", "runs/ck-fersnet");
+        config.AddCommand<EvaluateCommand>("evaluate")
+            .WithDescription("Accuracy, macro-F1, per-class recall/precision and confusion matrix of a checkpoint on a dataset.")
+            .WithExample("evaluate", "--checkpoint", "runs/ck-fersnet/best.ckpt", "--data", "../shared/data/ckplus48");
     }
 }

@@ -1,0 +1,92 @@
+using System.ComponentModel;
+using System.Text.Json;
+using Fersnet.Data;
+using Fersnet.Evaluation;
+using Fersnet.Inference;
+using Fersnet.Training;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace Fersnet.Cli.Commands;
+
+/// <summary><c>fersnet evaluate</c>: accuracy, macro-F1, per-class recall and precision, confusion matrix of a checkpoint on a dataset.</summary>
+public sealed class EvaluateCommand(IAnsiConsole console) : Command<EvaluateCommand.Settings>
+{
+    public sealed class Settings : CommandSettings
+    {
+        [CommandOption("--checkpoint <FILE>")]
+        [Description("A checkpoint written by fersnet train (best.ckpt or last.ckpt).")]
+        public string Checkpoint { get; init; } = "";
+
+        [CommandOption("--data <DIR>")]
+        [Description("Dataset to evaluate on. FER2013: its PrivateTest split unless --split says otherwise.")]
+        public string Data { get; init; } = "";
+
+        [CommandOption("--split <NAME>")]
+        [Description("Only the samples of this split (e.g. PrivateTest, PublicTest, test).")]
+        public string? Split { get; init; }
+
+        [CommandOption("--out <DIR>")]
+        [Description("Where to write report.json and confusion.png (default: beside the checkpoint).")]
+        public string? Out { get; init; }
+
+        public override ValidationResult Validate() =>
+            Checkpoint.Length == 0 || Data.Length == 0 ? ValidationResult.Error("--checkpoint and --data are required") : ValidationResult.Success();
+    }
+
+    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var model = TrainedModel.Load(settings.Checkpoint);
+            var scan = DatasetReader.Read(settings.Data);
+            string? split = settings.Split ?? (scan.Layout is DatasetLayout.Fer2013Folders or DatasetLayout.Fer2013Csv ? "PrivateTest" : null);
+            if (split is not null)
+            {
+                scan = scan with { Samples = scan.Samples.Where(s => string.Equals(s.Split, split, StringComparison.OrdinalIgnoreCase)).ToArray() };
+                if (scan.Samples.Count == 0) throw new DatasetException(settings.Data, $"has no samples in split '{split}'");
+            }
+            using var set = FaceDataLoader.Load(scan, model.Model.Config.ImageSize, model.Labels);
+            using var predictions = Evaluator.Predict(model.Model, set);
+            var report = predictions.Report(model.Labels);
+
+            string outDir = settings.Out ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(settings.Checkpoint))!,
+                $"eval-{Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(settings.Data)))}{(split is null ? "" : "-" + split)}");
+            Directory.CreateDirectory(outDir);
+            File.WriteAllText(Path.Combine(outDir, "report.json"), JsonSerializer.Serialize(new
+            {
+                checkpoint = Path.GetFullPath(settings.Checkpoint),
+                data = Path.GetFullPath(settings.Data),
+                split,
+                skipped = set.Skipped.Count,
+                report,
+            }, new JsonSerializerOptions(Training.Checkpoint.Json) { WriteIndented = true }));
+            Plots.ConfusionMatrix(report, Path.Combine(outDir, "confusion.png"));
+            Render(report, set.Skipped.Count, outDir);
+            return 0;
+        }
+        catch (Exception e) when (e is DatasetException or CheckpointException)
+        {
+            console.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
+            return 1;
+        }
+    }
+
+    private void Render(ClassificationReport report, int skipped, string outDir)
+    {
+        console.MarkupLineInterpolated($"[bold]accuracy {report.Accuracy * 100:F2}%[/], macro-F1 {report.MacroF1 * 100:F2}%, {report.Count} images ({skipped} skipped)");
+        var table = new Table().Border(TableBorder.Rounded).AddColumn("true \\ predicted");
+        foreach (var label in report.Labels) table.AddColumn(new TableColumn(label).RightAligned());
+        table.AddColumn(new TableColumn("recall").RightAligned()).AddColumn(new TableColumn("precision").RightAligned()).AddColumn(new TableColumn("n").RightAligned());
+        for (int r = 0; r < report.Labels.Count; r++)
+        {
+            var m = report.PerClass[r];
+            var cells = new List<string> { report.Labels[r] };
+            cells.AddRange(report.Confusion[r].Select((v, c) => c == r ? $"[bold]{v}[/]" : v.ToString()));
+            cells.AddRange([$"{m.Recall * 100:F1}%", $"{m.Precision * 100:F1}%", m.Support.ToString()]);
+            table.AddRow(cells.ToArray());
+        }
+        console.Write(table);
+        console.MarkupLineInterpolated($"report.json and confusion.png in {outDir}");
+    }
+}

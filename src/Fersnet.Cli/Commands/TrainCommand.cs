@@ -1,0 +1,191 @@
+using System.ComponentModel;
+using Fersnet.Data;
+using Fersnet.Models;
+using Fersnet.Training;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace Fersnet.Cli.Commands;
+
+/// <summary><c>fersnet train</c>: trains one model into a run folder (checkpoints, metrics.jsonl, curves.png).</summary>
+public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Settings>
+{
+    public sealed class Settings : CommandSettings
+    {
+        [CommandOption("--data <DIR>")]
+        [Description("Training dataset (folder or fer2013.csv). Not needed with --resume.")]
+        public string? Data { get; init; }
+
+        [CommandOption("--model <KIND>")]
+        [Description("fersnet (default), hard or single.")]
+        public string Model { get; init; } = "fersnet";
+
+        [CommandOption("--preset <NAME>")]
+        [Description("lite (48x48, widths 16..128: for CPUs; default) or paper (96x96, 256 channels: for GPUs).")]
+        public string Preset { get; init; } = "lite";
+
+        [CommandOption("--width <N>")]
+        [Description("First-block width of the lite preset (default 16).")]
+        public int? Width { get; init; }
+
+        [CommandOption("--epochs <N>")]
+        [Description("Epochs to train (default 30). With --resume, a larger value extends the run.")]
+        public int? Epochs { get; init; }
+
+        [CommandOption("--batch-size <N>")]
+        public int BatchSize { get; init; } = 64;
+
+        [CommandOption("--lr <RATE>")]
+        [Description("Peak learning rate (default 0.002, cosine decay).")]
+        public double LearningRate { get; init; } = 2e-3;
+
+        [CommandOption("--seed <N>")]
+        public int Seed { get; init; } = 1;
+
+        [CommandOption("--val <DIR>")]
+        [Description("Separate validation dataset. FER2013 validates on PublicTest by default.")]
+        public string? Validation { get; init; }
+
+        [CommandOption("--val-split <FRACTION>")]
+        [Description("Otherwise: share of training subjects held out for validation (default 0.1; 0: none).")]
+        public double ValidationSplit { get; init; } = 0.1;
+
+        [CommandOption("--synthesis-warmup <EPOCHS>")]
+        [Description("Recognition-only epochs before the synthesis losses start (default 0).")]
+        public int SynthesisWarmup { get; init; }
+
+        [CommandOption("--synthesis-weight <W>")]
+        [Description("Scale of all synthesis losses relative to recognition (default 1).")]
+        public double SynthesisWeight { get; init; } = 1;
+
+        [CommandOption("--no-synthesis-into-fer")]
+        [Description("FERSNet: synthesis losses do not reach the recognition branch's features.")]
+        public bool NoSynthesisIntoFer { get; init; }
+
+        [CommandOption("--class-weights")]
+        [Description("Weight the recognition loss by inverse class frequency.")]
+        public bool ClassWeights { get; init; }
+
+        [CommandOption("--no-augment")]
+        public bool NoAugment { get; init; }
+
+        [CommandOption("--out <DIR>")]
+        [Description("Run folder (default runs/<model>-<date>).")]
+        public string? Out { get; init; }
+
+        [CommandOption("--resume")]
+        [Description("Continue the run in --out from its last checkpoint.")]
+        public bool Resume { get; init; }
+
+        public override ValidationResult Validate() =>
+            !Resume && Data is null ? ValidationResult.Error("--data is required (or --resume with --out)")
+            : Resume && Out is null ? ValidationResult.Error("--resume needs --out <run folder>")
+            : ValidationResult.Success();
+    }
+
+    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        string runDirectory = settings.Out ?? Path.Combine("runs", $"{settings.Model}-{DateTime.Now:yyyyMMdd-HHmmss}");
+        Trainer trainer;
+        try
+        {
+            trainer = settings.Resume ? ResumeTrainer(settings, runDirectory) : NewTrainer(settings, runDirectory);
+        }
+        catch (Exception e) when (e is DatasetException or CheckpointException or ArgumentException)
+        {
+            console.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
+            return 1;
+        }
+
+        using (trainer)
+        {
+            if (trainer.CompletedEpochs >= trainer.Config.Epochs)
+            {
+                console.MarkupLineInterpolated($"[yellow]{runDirectory} has already trained {trainer.CompletedEpochs} epochs; pass a larger --epochs to extend it.[/]");
+                return 0;
+            }
+            var data = trainer.Data!;
+            console.MarkupLineInterpolated($"loading [bold]{data.Path}[/] at {trainer.Model.Config.ImageSize}px…");
+            using var sets = TrainingData.Load(data, trainer.Model.Config.ImageSize, trainer.Labels);
+            console.MarkupLineInterpolated($"train {sets.Train.Count} images, validation {sets.Validation?.Count ?? 0}, skipped {sets.Skipped.Count}; classes: {string.Join(", ", trainer.Labels.Names)}");
+            foreach (var skip in sets.Skipped.Take(10)) console.MarkupLineInterpolated($"  [yellow]skipped[/] {skip.Path}: {skip.Reason}");
+            console.MarkupLineInterpolated($"model {trainer.Model.Config.Kind} ({trainer.Model.parameters().Sum(p => p.numel()) / 1e6:F2}M parameters), run folder [bold]{runDirectory}[/], from epoch {trainer.CompletedEpochs + 1} to {trainer.Config.Epochs}");
+
+            try
+            {
+                TrainWithProgress(trainer, sets, runDirectory, cancellationToken);
+            }
+            catch (NonFiniteException e)
+            {
+                console.MarkupLineInterpolated($"[red]training stopped:[/] {e.Message}");
+                return 2;
+            }
+            console.MarkupLineInterpolated($"best validation accuracy {trainer.BestMetric * 100:F2}% at epoch {trainer.BestEpoch}; checkpoints in {runDirectory}");
+            return 0;
+        }
+    }
+
+    private static Trainer NewTrainer(Settings settings, string runDirectory)
+    {
+        if (File.Exists(Path.Combine(runDirectory, "last.ckpt")))
+            throw new ArgumentException($"{runDirectory} already holds a run; pass --resume to continue it or choose another --out");
+        var data = new DataConfig(Path.GetFullPath(settings.Data!), settings.Validation is null ? null : Path.GetFullPath(settings.Validation), settings.ValidationSplit, settings.Seed);
+        var labels = DatasetReader.Read(data.Path).Labels;
+        var kind = ModelFactory.ParseKind(settings.Model);
+        var model = ModelConfig.FromPreset(settings.Preset, kind, labels.Count);
+        if (settings.Width is { } width) model = model with { Width = width };
+        var config = new TrainConfig
+        {
+            Epochs = settings.Epochs ?? 30,
+            BatchSize = settings.BatchSize,
+            LearningRate = settings.LearningRate,
+            Seed = settings.Seed,
+            SynthesisWarmupEpochs = settings.SynthesisWarmup,
+            SynthesisGradientsIntoFer = !settings.NoSynthesisIntoFer,
+            ClassWeights = settings.ClassWeights,
+            Losses = new LossWeights { Synthesis = settings.SynthesisWeight },
+            Augment = settings.NoAugment ? AugmentConfig.None : new AugmentConfig(),
+        };
+        return Trainer.Create(model, config, labels, data);
+    }
+
+    private static Trainer ResumeTrainer(Settings settings, string runDirectory) =>
+        Trainer.Resume(Path.Combine(runDirectory, "last.ckpt"), config => settings.Epochs is { } epochs ? config with { Epochs = epochs } : config);
+
+    private void TrainWithProgress(Trainer trainer, TrainingData sets, string runDirectory, CancellationToken cancellationToken)
+    {
+        console.Progress()
+            .AutoClear(false)
+            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
+            .Start(progress =>
+            {
+                ProgressTask? task = null;
+                trainer.BatchCompleted += p =>
+                {
+                    if (task is null || p.Batch == 1)
+                    {
+                        task?.StopTask();
+                        task = progress.AddTask($"epoch {p.Epoch + 1}", maxValue: p.Batches);
+                    }
+                    string terms = string.Join(" ", p.Terms.Select(t => $"{t.Key} {t.Value:F3}"));
+                    task.Description = Markup.Escape($"epoch {p.Epoch + 1}/{trainer.Config.Epochs} {terms} acc {p.Accuracy * 100:F1}% {p.ImagesPerSecond:F0} img/s");
+                    task.Value = p.Batch;
+                };
+                int reported = trainer.History.Count;
+                var done = Task.Run(() => trainer.Fit(sets.Train, sets.Validation, runDirectory, cancellationToken), cancellationToken);
+                while (!done.Wait(500))
+                {
+                    while (reported < trainer.History.Count) ReportEpoch(trainer.History[reported++]);
+                }
+                while (reported < trainer.History.Count) ReportEpoch(trainer.History[reported++]);
+                done.GetAwaiter().GetResult();
+            });
+    }
+
+    private void ReportEpoch(EpochMetrics m)
+    {
+        string validation = m.ValidationAccuracy is { } acc ? $"val acc {acc * 100:F2}% loss {m.ValidationLoss:F3} macro-F1 {m.ValidationMacroF1 * 100:F1}" : "no validation";
+        string gates = m.MeanGates is { Count: > 0 } g ? " gates z " + string.Join(" ", g.Select(v => v.ToString("F2"))) : "";
+        console.MarkupLineInterpolated($"epoch {m.Epoch}: train acc {m.TrainAccuracy * 100:F1}% fer {m.TrainLoss:F3}, {validation}, {m.ImagesPerSecond:F0} img/s, {m.Seconds:F0}s{gates}");
+    }
+}

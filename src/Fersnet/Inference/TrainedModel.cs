@@ -1,0 +1,40 @@
+using Fersnet.Data;
+using Fersnet.Models;
+using Fersnet.Training;
+
+namespace Fersnet.Inference;
+
+/// <summary>A trained model loaded from a checkpoint, ready for evaluation or inference (eval mode).</summary>
+public sealed class TrainedModel : IDisposable
+{
+    public MultiTaskModel Model { get; }
+    public LabelSet Labels { get; }
+    public CheckpointHeader Header { get; }
+    public string Path { get; }
+
+    private TrainedModel(MultiTaskModel model, LabelSet labels, CheckpointHeader header, string path)
+    {
+        (Model, Labels, Header, Path) = (model, labels, header, path);
+    }
+
+    /// <exception cref="CheckpointException">Missing, damaged or mismatched checkpoint; the message names the file.</exception>
+    public static TrainedModel Load(string path)
+    {
+        var (header, sections) = Checkpoint.Load(path);
+        if (!sections.TryGetValue("model", out var weights)) throw new CheckpointException(path, "has no model weights");
+        var model = ModelFactory.Create(header.Model);
+        try
+        {
+            ModelState.Into(model, weights, "model weights");
+        }
+        catch (InvalidDataException e)
+        {
+            model.Dispose();
+            throw new CheckpointException(path, e.Message, e);
+        }
+        model.eval();
+        return new TrainedModel(model, new LabelSet(header.Labels), header, path);
+    }
+
+    public void Dispose() => Model.Dispose();
+}

@@ -1,0 +1,70 @@
+using TorchSharp;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace Fersnet.Models;
+
+/// <summary>
+/// Convolutional Feature Leaky Unit: lets branch x take only the useful part of branch y's features, GRU-style.
+/// <code>
+/// r  = σ(W_r * [Fx, Fy])          reset gate: which of Fy's features to look at
+/// z  = σ(W_z * [Fx, Fy])          update gate: how much of the candidate to take
+/// F~ = tanh(W * (r ⊙ Fy) + U * Fx)  candidate built from the other branch
+/// Fx' = (1 − z) ⊙ Fx + z ⊙ F~
+/// </code>
+/// All four are 3x3 convolutions without bias. One unit per direction and per depth.
+/// </summary>
+public sealed class ConvFlu : Module<Tensor, Tensor, Tensor>
+{
+    private readonly SafeConv2d w_r;
+    private readonly SafeConv2d w_z;
+    private readonly SafeConv2d w;
+    private readonly SafeConv2d u;
+
+    public ConvFlu(string name, long channels) : base(name)
+    {
+        w_r = new SafeConv2d("w_r", 2 * channels, channels, 3, padding: 1, bias: false);
+        w_z = new SafeConv2d("w_z", 2 * channels, channels, 3, padding: 1, bias: false);
+        w = new SafeConv2d("w", channels, channels, 3, padding: 1, bias: false);
+        u = new SafeConv2d("u", channels, channels, 3, padding: 1, bias: false);
+        RegisterComponents();
+    }
+
+    private double _gateSum;
+    private long _gateCount;
+
+    /// <summary>When set, each forward adds its mean update gate z to <see cref="MeanGate"/>.</summary>
+    public bool TrackGate { get; set; }
+
+    /// <summary>Mean z over the forwards tracked since <see cref="ResetGateStatistics"/>: how much this branch takes from the other.</summary>
+    public double? MeanGate => _gateCount == 0 ? null : _gateSum / _gateCount;
+
+    public void ResetGateStatistics() => (_gateSum, _gateCount) = (0, 0);
+
+    /// <param name="fx">(B,C,H,W) this branch's features</param>
+    /// <param name="fy">(B,C,H,W) the other branch's features</param>
+    /// <returns>(B,C,H,W) this branch's features after taking what it gates in from the other</returns>
+    public override Tensor forward(Tensor fx, Tensor fy)
+    {
+        var (r, z) = Gates(fx, fy);
+        if (TrackGate)
+        {
+            _gateSum += z.mean().item<float>() * fx.shape[0];
+            _gateCount += fx.shape[0];
+        }
+        return Mix(fx, Candidate(fx, fy, r), z);
+    }
+
+    /// <summary>r = σ(W_r * [Fx,Fy]), z = σ(W_z * [Fx,Fy]), each (B,C,H,W).</summary>
+    public (Tensor R, Tensor Z) Gates(Tensor fx, Tensor fy)
+    {
+        var both = cat([fx, fy], 1);                                  // (B,2C,H,W)
+        return (sigmoid(w_r.call(both)), sigmoid(w_z.call(both)));
+    }
+
+    /// <summary>F~ = tanh(W * (r ⊙ Fy) + U * Fx).</summary>
+    public Tensor Candidate(Tensor fx, Tensor fy, Tensor r) => tanh(w.call(r * fy) + u.call(fx));
+
+    /// <summary>Fx' = (1 − z) ⊙ Fx + z ⊙ F~.</summary>
+    public static Tensor Mix(Tensor fx, Tensor candidate, Tensor z) => (1 - z) * fx + z * candidate;
+}

@@ -1,0 +1,61 @@
+namespace Fersnet.Models;
+
+/// <summary>The three networks of the paper's ablation.</summary>
+public enum ModelKind
+{
+    /// <summary>FER branch only: the single-task baseline.</summary>
+    Single,
+    /// <summary>One shared trunk feeding both the FER head and the FES decoder, no gates.</summary>
+    Hard,
+    /// <summary>Two branches exchanging features through ConvFLU pairs: the paper's network.</summary>
+    Fersnet,
+}
+
+/// <summary>
+/// Architecture of a model: what is needed to rebuild it before loading its weights (saved in every checkpoint).
+/// </summary>
+/// <param name="Kind">Which network.</param>
+/// <param name="ImageSize">Input side in pixels; must be divisible by 16 (four 2x2 poolings).</param>
+/// <param name="Width">Channels of the stem and first block.</param>
+/// <param name="ConstantWidth">true: every block has <paramref name="Width"/> channels (the paper's 256);
+/// false: blocks double it, w, 2w, 4w, 8w.</param>
+/// <param name="Classes">Number of expression classes (from the data).</param>
+/// <param name="Dropout">Dropout before the FER classifier.</param>
+public sealed record ModelConfig(
+    ModelKind Kind,
+    int ImageSize,
+    int Width,
+    bool ConstantWidth,
+    int Classes,
+    double Dropout = 0.3)
+{
+    public const int Blocks = 4;
+
+    /// <summary>The published size: 96x96 input, 256 channels everywhere. For GPU machines.</summary>
+    public static ModelConfig Paper(ModelKind kind, int classes) => new(kind, 96, 256, true, classes);
+
+    /// <summary>What a 2-core CPU can train: 48x48 input, widths 16, 32, 64, 128.</summary>
+    public static ModelConfig Lite(ModelKind kind, int classes, int width = 16) => new(kind, 48, width, false, classes);
+
+    public static ModelConfig FromPreset(string preset, ModelKind kind, int classes) => preset.ToLowerInvariant() switch
+    {
+        "paper" => Paper(kind, classes),
+        "lite" => Lite(kind, classes),
+        _ => throw new ArgumentException($"unknown preset '{preset}' (known: lite, paper)"),
+    };
+
+    /// <summary>Output channels of block 0..3.</summary>
+    public int BlockWidth(int block) => ConstantWidth ? Width : Width << block;
+
+    /// <summary>Side of the deepest feature map (after four poolings).</summary>
+    public int BottleneckSize => ImageSize / 16;
+
+    public bool HasSynthesis => Kind != ModelKind.Single;
+
+    public void Validate()
+    {
+        if (ImageSize < 16 || ImageSize % 16 != 0) throw new ArgumentException($"image size {ImageSize} must be a positive multiple of 16");
+        if (Width < 1) throw new ArgumentException("width must be positive");
+        if (Classes < 2) throw new ArgumentException("at least two classes are needed");
+    }
+}

@@ -1,0 +1,50 @@
+using TorchSharp;
+using static TorchSharp.torch;
+using TorchSharp.Modules;
+using static TorchSharp.torch.nn;
+
+namespace Fersnet.Models;
+
+/// <summary>What a forward pass returns: recognition logits, and the synthesised face when a target was given.</summary>
+/// <param name="FerLogits">(B,classes)</param>
+/// <param name="Synthesized">(B,1,H,W) in [-1,1], or null for recognition-only passes and single-task models</param>
+public sealed record MultiTaskOutput(Tensor FerLogits, Tensor? Synthesized);
+
+/// <summary>
+/// Common shape of the three networks: <c>forward(x, targetLabel)</c> with x (B,1,H,W) in [-1,1] and
+/// targetLabel (B,classes) one-hot or null (recognition only: the synthesis decoder is skipped).
+/// </summary>
+public abstract class MultiTaskModel(string name, ModelConfig config) : Module<Tensor, Tensor?, MultiTaskOutput>(name)
+{
+    public ModelConfig Config { get; } = config;
+
+    /// <summary>The ConvFLU units, FER-side then FES-side per depth; empty for the baselines.</summary>
+    public virtual IReadOnlyList<ConvFlu> Gates => [];
+
+    /// <summary>Parameters that only synthesis losses train (decoder); the rest is shared with recognition.</summary>
+    public abstract IEnumerable<Parameter> SynthesisParameters();
+}
+
+/// <summary>Builds a model from its config.</summary>
+public static class ModelFactory
+{
+    public static MultiTaskModel Create(ModelConfig config)
+    {
+        config.Validate();
+        return config.Kind switch
+        {
+            ModelKind.Single => new SingleTaskNet(config),
+            ModelKind.Hard => new HardSharingNet(config),
+            ModelKind.Fersnet => new FersNet(config),
+            _ => throw new ArgumentOutOfRangeException(nameof(config)),
+        };
+    }
+
+    public static ModelKind ParseKind(string text) => text.ToLowerInvariant() switch
+    {
+        "single" or "single-task" or "singletask" => ModelKind.Single,
+        "hard" or "hard-sharing" => ModelKind.Hard,
+        "fersnet" => ModelKind.Fersnet,
+        _ => throw new ArgumentException($"unknown model '{text}' (known: fersnet, hard, single)"),
+    };
+}

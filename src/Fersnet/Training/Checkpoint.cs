@@ -1,0 +1,125 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Fersnet.Data;
+using Fersnet.Models;
+
+namespace Fersnet.Training;
+
+/// <summary>One epoch's figures, as logged to metrics.jsonl and kept in the checkpoint for the curves.</summary>
+public sealed record EpochMetrics(
+    int Epoch,
+    double LearningRate,
+    double Seconds,
+    double ImagesPerSecond,
+    double TrainLoss,
+    double TrainAccuracy,
+    IReadOnlyDictionary<string, double> Terms,
+    double? ValidationLoss,
+    double? ValidationAccuracy,
+    double? ValidationMacroF1,
+    IReadOnlyList<double>? MeanGates);
+
+/// <summary>The readable part of a checkpoint: everything but the tensors.</summary>
+public sealed record CheckpointHeader(
+    ModelConfig Model,
+    TrainConfig Train,
+    DataConfig? Data,
+    IReadOnlyList<Expression> Labels,
+    int Epoch,
+    double BestMetric,
+    int BestEpoch,
+    IReadOnlyList<EpochMetrics> History,
+    DateTime SavedUtc);
+
+/// <summary>A checkpoint file that cannot be used; the message names the file and the problem.</summary>
+public sealed class CheckpointException(string path, string problem, Exception? inner = null) : Exception($"{path}: {problem}", inner);
+
+/// <summary>
+/// Checkpoint files: a header (JSON) and named binary sections (module and optimiser states, RNG states),
+/// with a SHA-256 of the whole so a truncated or damaged file is reported, not half-loaded. Written to a
+/// temporary file and renamed, so a run killed mid-write keeps its previous checkpoint.
+/// </summary>
+public static class Checkpoint
+{
+    private static readonly byte[] Magic = "FERSNET-CKPT"u8.ToArray();
+    private const int FormatVersion = 1;
+
+    public static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = false,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+
+    public static void Save(string path, CheckpointHeader header, IReadOnlyDictionary<string, byte[]> sections)
+    {
+        var payload = new MemoryStream();
+        using (var writer = new BinaryWriter(payload, System.Text.Encoding.UTF8, leaveOpen: true))
+        {
+            writer.Write(JsonSerializer.Serialize(header, Json));
+            writer.Write(sections.Count);
+            foreach (var (name, bytes) in sections)
+            {
+                writer.Write(name);
+                writer.Write(bytes.Length);
+                writer.Write(bytes);
+            }
+        }
+        var body = payload.ToArray();
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!);
+        string temp = path + ".tmp";
+        using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write))
+        using (var writer = new BinaryWriter(file))
+        {
+            writer.Write(Magic);
+            writer.Write(FormatVersion);
+            writer.Write((long)body.Length);
+            writer.Write(body);
+            writer.Write(SHA256.HashData(body));
+            writer.Flush();
+            file.Flush(flushToDisk: true);
+        }
+        File.Move(temp, path, overwrite: true);
+    }
+
+    public static (CheckpointHeader Header, IReadOnlyDictionary<string, byte[]> Sections) Load(string path)
+    {
+        if (!File.Exists(path)) throw new CheckpointException(path, "does not exist");
+        byte[] all;
+        try { all = File.ReadAllBytes(path); }
+        catch (IOException e) { throw new CheckpointException(path, $"cannot be read ({e.Message})", e); }
+
+        int headerSize = Magic.Length + 4 + 8;
+        if (all.Length < headerSize || !all.AsSpan(0, Magic.Length).SequenceEqual(Magic))
+            throw new CheckpointException(path, "is not a Fersnet checkpoint (bad magic)");
+        int version = BitConverter.ToInt32(all, Magic.Length);
+        if (version != FormatVersion) throw new CheckpointException(path, $"has format version {version}; this build reads {FormatVersion}");
+        long length = BitConverter.ToInt64(all, Magic.Length + 4);
+        if (length < 0 || headerSize + length + 32 != all.Length)
+            throw new CheckpointException(path, $"is truncated or damaged ({all.Length} bytes, expected {headerSize + length + 32})");
+        var body = all.AsSpan(headerSize, (int)length);
+        if (!SHA256.HashData(body).AsSpan().SequenceEqual(all.AsSpan(headerSize + (int)length, 32)))
+            throw new CheckpointException(path, "is damaged (checksum mismatch)");
+
+        try
+        {
+            using var reader = new BinaryReader(new MemoryStream(body.ToArray()));
+            var header = JsonSerializer.Deserialize<CheckpointHeader>(reader.ReadString(), Json)
+                         ?? throw new CheckpointException(path, "has an empty header");
+            int count = reader.ReadInt32();
+            var sections = new Dictionary<string, byte[]>();
+            for (int i = 0; i < count; i++)
+            {
+                string name = reader.ReadString();
+                sections[name] = reader.ReadBytes(reader.ReadInt32());
+            }
+            return (header, sections);
+        }
+        catch (Exception e) when (e is JsonException or EndOfStreamException or NotSupportedException)
+        {
+            throw new CheckpointException(path, $"has an unreadable header or section ({e.Message})", e);
+        }
+    }
+}

@@ -1,0 +1,44 @@
+using TorchSharp;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn.functional;
+
+namespace Fersnet.Training;
+
+/// <summary>The loss terms of multi-task training, each a scalar tensor.</summary>
+public static class Losses
+{
+    /// <summary>Discriminator: real patches toward "real", fake toward "fake".</summary>
+    public static Tensor DiscriminatorAdversarial(AdversarialLoss kind, Tensor realScores, Tensor fakeScores) => kind switch
+    {
+        AdversarialLoss.Lsgan => (realScores - 1).square().mean() + fakeScores.square().mean(),
+        AdversarialLoss.Hinge => relu(1 - realScores).mean() + relu(1 + fakeScores).mean(),
+        _ => throw new ArgumentOutOfRangeException(nameof(kind)),
+    };
+
+    /// <summary>Generator: fake patches toward "real".</summary>
+    public static Tensor GeneratorAdversarial(AdversarialLoss kind, Tensor fakeScores) => kind switch
+    {
+        AdversarialLoss.Lsgan => (fakeScores - 1).square().mean(),
+        AdversarialLoss.Hinge => -fakeScores.mean(),
+        _ => throw new ArgumentOutOfRangeException(nameof(kind)),
+    };
+
+    /// <summary>Cross-entropy with optional label smoothing and class weights.</summary>
+    public static Tensor Classification(Tensor logits, Tensor labels, double labelSmoothing = 0, Tensor? classWeights = null) =>
+        cross_entropy(logits, labels, classWeights, label_smoothing: labelSmoothing);
+
+    /// <summary>L1 between <paramref name="image"/> and <paramref name="reference"/> over the samples where <paramref name="mask"/> is 1.</summary>
+    public static Tensor MaskedL1(Tensor image, Tensor reference, Tensor mask)
+    {
+        var perSample = (image - reference).abs().mean([1, 2, 3]);        // (B)
+        return (perSample * mask).sum() / mask.sum().clamp_min(1);
+    }
+
+    /// <summary>Inverse-frequency class weights, normalised to mean 1.</summary>
+    public static Tensor InverseFrequencyWeights(int[] classCounts)
+    {
+        var weights = classCounts.Select(c => c > 0 ? 1.0 / c : 0).ToArray();
+        double mean = weights.Where(w => w > 0).Average();
+        return tensor(weights.Select(w => (float)(w / mean)).ToArray());
+    }
+}

@@ -1,0 +1,61 @@
+using Fersnet.Data;
+
+namespace Fersnet.Training;
+
+/// <summary>How the generator is told real from fake.</summary>
+public enum AdversarialLoss { Lsgan, Hinge }
+
+/// <summary>Weights of the loss terms. The synthesis terms only apply to models with a synthesis decoder.</summary>
+public sealed record LossWeights
+{
+    /// <summary>Recognition cross-entropy.</summary>
+    public double Fer { get; init; } = 1;
+    /// <summary>Generator's adversarial term.</summary>
+    public double Adversarial { get; init; } = 1;
+    /// <summary>Expression classification of generated faces (and of real ones for D) by D's auxiliary head.</summary>
+    public double Classification { get; init; } = 1;
+    /// <summary>Cycle reconstruction L1: source → target → source ≈ source.</summary>
+    public double Cycle { get; init; } = 10;
+    /// <summary>Identity L1 where the sampled target equals the source expression.</summary>
+    public double Identity { get; init; } = 5;
+    /// <summary>Scales every synthesis term of the generator step relative to recognition.</summary>
+    public double Synthesis { get; init; } = 1;
+}
+
+/// <summary>Everything that decides how a model is trained; saved in every checkpoint.</summary>
+public sealed record TrainConfig
+{
+    public int Epochs { get; init; } = 30;
+    public int BatchSize { get; init; } = 64;
+    /// <summary>Peak learning rate of the multi-task network (AdamW, cosine decay per epoch).</summary>
+    public double LearningRate { get; init; } = 2e-3;
+    public double DiscriminatorLearningRate { get; init; } = 2e-4;
+    public double WeightDecay { get; init; } = 1e-4;
+    public double LabelSmoothing { get; init; } = 0.1;
+    /// <summary>Weight the recognition loss by inverse class frequency.</summary>
+    public bool ClassWeights { get; init; }
+    public int Seed { get; init; } = 1;
+    public LossWeights Losses { get; init; } = new();
+    public AdversarialLoss Adversarial { get; init; } = AdversarialLoss.Lsgan;
+    /// <summary>Epochs of recognition-only training before the synthesis losses start.</summary>
+    public int SynthesisWarmupEpochs { get; init; }
+    /// <summary>false: synthesis losses do not reach the FER branch through the FES-side gates (FERSNet only).</summary>
+    public bool SynthesisGradientsIntoFer { get; init; } = true;
+    /// <summary>Global gradient-norm clip of every step (also where non-finite gradients are caught).</summary>
+    public double GradientClip { get; init; } = 10;
+    public AugmentConfig Augment { get; init; } = new();
+
+    public void Validate()
+    {
+        if (Epochs < 1) throw new ArgumentException("epochs must be at least 1");
+        if (BatchSize < 2) throw new ArgumentException("batch size must be at least 2 (batch norm)");
+        if (LearningRate <= 0 || DiscriminatorLearningRate <= 0) throw new ArgumentException("learning rates must be positive");
+    }
+}
+
+/// <summary>Where a run's data comes from; saved so that a resumed run rebuilds the same split.</summary>
+/// <param name="Path">Training dataset (folder or fer2013.csv).</param>
+/// <param name="ValidationPath">Separate validation dataset, if any.</param>
+/// <param name="ValidationSplit">Else: share of the training subjects held out for validation (0: none).</param>
+/// <param name="SplitSeed">Seed of that hold-out.</param>
+public sealed record DataConfig(string Path, string? ValidationPath = null, double ValidationSplit = 0.1, int SplitSeed = 1);

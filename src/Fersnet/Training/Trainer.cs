@@ -1,0 +1,328 @@
+using System.Diagnostics;
+using Fersnet.Data;
+using Fersnet.Evaluation;
+using Fersnet.Models;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn.functional;
+
+namespace Fersnet.Training;
+
+/// <summary>Progress of one training batch: running means of the epoch so far.</summary>
+public sealed record BatchProgress(int Epoch, int Batch, int Batches, double ImagesPerSecond, double Accuracy, IReadOnlyDictionary<string, double> Terms);
+
+/// <summary>
+/// Trains a multi-task model (the solver, in StarGAN's terms). Each step has three labelled phases:
+/// discriminator (real vs generated faces, expression of real faces), generator and recognition (FER
+/// cross-entropy plus the synthesis losses: adversarial, target-expression classification, cycle and identity
+/// L1), logging. Checkpoints hold everything needed to resume.
+/// </summary>
+public sealed class Trainer : IDisposable
+{
+    public MultiTaskModel Model { get; }
+    public PatchDiscriminator? Discriminator { get; }
+    public TrainConfig Config { get; }
+    public LabelSet Labels { get; }
+    public DataConfig? Data { get; }
+
+    /// <summary>Epochs finished so far (the next epoch's index).</summary>
+    public int CompletedEpochs { get; private set; }
+    public double BestMetric { get; private set; } = double.NegativeInfinity;
+    public int BestEpoch { get; private set; } = -1;
+    public List<EpochMetrics> History { get; } = [];
+
+    /// <summary>Weights of the best epoch so far (by validation accuracy), for model selection without a run folder.</summary>
+    public byte[]? BestModelState { get; private set; }
+
+    public event Action<BatchProgress>? BatchCompleted;
+
+    private readonly AdamW optimizer;
+    private readonly AdamW? discriminatorOptimizer;
+    private readonly Generator dataRandom;
+    private readonly Augmenter augmenter;
+    private Tensor? classWeights;
+
+    private Trainer(ModelConfig modelConfig, TrainConfig config, LabelSet labels, DataConfig? data)
+    {
+        config.Validate();
+        if (modelConfig.Classes != labels.Count)
+            throw new ArgumentException($"model has {modelConfig.Classes} classes, data has {labels.Count}");
+        Config = config;
+        Labels = labels;
+        Data = data;
+        // One seed decides initial weights, shuffling, augmentation, sampled targets and dropout.
+        manual_seed(config.Seed);
+        Model = ModelFactory.Create(modelConfig);
+        if (Model is FersNet fersnet) fersnet.SynthesisGradientsIntoFer = config.SynthesisGradientsIntoFer;
+        optimizer = optim.AdamW(Model.parameters(), config.LearningRate, beta1: 0.9, beta2: 0.999, weight_decay: config.WeightDecay);
+        if (modelConfig.HasSynthesis)
+        {
+            Discriminator = new PatchDiscriminator(modelConfig);
+            // β1 = 0.5 as in DCGAN/StarGAN: momentum makes the adversarial game oscillate.
+            discriminatorOptimizer = optim.AdamW(Discriminator.parameters(), config.DiscriminatorLearningRate, beta1: 0.5, beta2: 0.999, weight_decay: 0);
+        }
+        dataRandom = new Generator((ulong)config.Seed);
+        augmenter = new Augmenter(config.Augment, dataRandom);
+    }
+
+    public static Trainer Create(ModelConfig model, TrainConfig config, LabelSet labels, DataConfig? data = null) => new(model, config, labels, data);
+
+    /// <summary>Rebuilds a trainer from a checkpoint: weights, optimiser states, RNG states, epoch and history.</summary>
+    /// <exception cref="CheckpointException">The file is missing, damaged or does not match.</exception>
+    public static Trainer Resume(string checkpointPath, Func<TrainConfig, TrainConfig>? adjust = null)
+    {
+        var (header, sections) = Checkpoint.Load(checkpointPath);
+        var trainer = new Trainer(header.Model, adjust?.Invoke(header.Train) ?? header.Train, new LabelSet(header.Labels), header.Data);
+        try
+        {
+            ModelState.Into(trainer.Model, Section(sections, "model"), "model weights");
+            ModelState.Into(trainer.optimizer, Section(sections, "optimizer"));
+            if (trainer.Discriminator is not null)
+            {
+                ModelState.Into(trainer.Discriminator, Section(sections, "discriminator"), "discriminator weights");
+                ModelState.Into(trainer.discriminatorOptimizer!, Section(sections, "discriminator_optimizer"));
+            }
+            using (var state = ModelState.RngTensor(Section(sections, "rng_data"))) trainer.dataRandom.set_state(state);
+            using (var state = ModelState.RngTensor(Section(sections, "rng_global"))) random.set_rng_state(state);
+            if (sections.TryGetValue("best_model", out var best)) trainer.BestModelState = best;
+        }
+        catch (Exception e) when (e is InvalidDataException or KeyNotFoundException or ArgumentException or EndOfStreamException)
+        {
+            trainer.Dispose();
+            throw new CheckpointException(checkpointPath, e.Message, e);
+        }
+        trainer.CompletedEpochs = header.Epoch;
+        trainer.BestMetric = header.BestMetric;
+        trainer.BestEpoch = header.BestEpoch;
+        trainer.History.AddRange(header.History);
+        return trainer;
+
+        static byte[] Section(IReadOnlyDictionary<string, byte[]> sections, string name) =>
+            sections.TryGetValue(name, out var bytes) ? bytes : throw new KeyNotFoundException($"section '{name}' is missing");
+    }
+
+    /// <summary>
+    /// Trains until <see cref="TrainConfig.Epochs"/>, from <see cref="CompletedEpochs"/>. With a run folder, writes
+    /// last.ckpt and best.ckpt, metrics.jsonl and curves.png after every epoch.
+    /// </summary>
+    public void Fit(FaceTensorSet train, FaceTensorSet? validation, string? runDirectory = null, CancellationToken cancellation = default)
+    {
+        if (!train.LabelSet.Equals(Labels)) throw new ArgumentException("training data has other classes than the model");
+        classWeights?.Dispose();
+        classWeights = Config.ClassWeights ? Losses.InverseFrequencyWeights(train.ClassCounts()) : null;
+        while (CompletedEpochs < Config.Epochs)
+        {
+            cancellation.ThrowIfCancellationRequested();
+            var metrics = TrainEpoch(train, validation);
+            History.Add(metrics);
+            CompletedEpochs++;
+            double score = metrics.ValidationAccuracy ?? metrics.TrainAccuracy;
+            bool improved = score > BestMetric;
+            if (improved)
+            {
+                (BestMetric, BestEpoch) = (score, metrics.Epoch);
+                BestModelState = ModelState.Of(Model);
+            }
+            if (runDirectory is null) continue;
+            Directory.CreateDirectory(runDirectory);
+            SaveCheckpoint(Path.Combine(runDirectory, "last.ckpt"));
+            if (improved) SaveCheckpoint(Path.Combine(runDirectory, "best.ckpt"), includeTrainingState: false);
+            RunFiles.WriteMetrics(Path.Combine(runDirectory, "metrics.jsonl"), History);
+            Plots.TrainingCurves(History, Path.Combine(runDirectory, "curves.png"));
+        }
+    }
+
+    /// <summary>Loads the weights of the best epoch into <see cref="Model"/>.</summary>
+    public void RestoreBest()
+    {
+        if (BestModelState is not null) ModelState.Into(Model, BestModelState, "best weights");
+    }
+
+    private double LearningRateFactor(int epoch) => 0.5 * (1 + Math.Cos(Math.PI * epoch / Config.Epochs));
+
+    /// <summary>Whether this epoch trains the synthesis losses (after the recognition-only warm-up).</summary>
+    public bool SynthesisActive(int epoch) => Model.Config.HasSynthesis && epoch >= Config.SynthesisWarmupEpochs;
+
+    private EpochMetrics TrainEpoch(FaceTensorSet train, FaceTensorSet? validation)
+    {
+        int epoch = CompletedEpochs;
+        double factor = LearningRateFactor(epoch);
+        foreach (var group in optimizer.ParamGroups) group.LearningRate = Config.LearningRate * factor;
+        if (discriminatorOptimizer is not null)
+            foreach (var group in discriminatorOptimizer.ParamGroups) group.LearningRate = Config.DiscriminatorLearningRate * factor;
+        bool synthesis = SynthesisActive(epoch);
+
+        Model.train();
+        Discriminator?.train();
+        var stopwatch = Stopwatch.StartNew();
+        var sums = new Dictionary<string, double>();
+        long seen = 0, correct = 0;
+        using var order = randperm(train.Count, generator: dataRandom);
+        // Drop a last batch of one: batch norm cannot train on it.
+        int batches = (int)Math.Ceiling(train.Count / (double)Config.BatchSize);
+        if (train.Count % Config.BatchSize == 1 && batches > 1) batches--;
+        for (int batch = 0; batch < batches; batch++)
+        {
+            long start = (long)batch * Config.BatchSize;
+            long length = Math.Min(Config.BatchSize, train.Count - start);
+            using var scope = NewDisposeScope();
+            var indices = order.narrow(0, start, length);
+            var step = TrainStep(train.Images.index_select(0, indices), train.Labels.index_select(0, indices), synthesis, epoch, batch);
+            foreach (var (term, value) in step.Terms) sums[term] = sums.GetValueOrDefault(term) + value * length;
+            seen += length;
+            correct += step.Correct;
+            BatchCompleted?.Invoke(new BatchProgress(epoch, batch + 1, batches, seen / stopwatch.Elapsed.TotalSeconds,
+                (double)correct / seen, sums.ToDictionary(kv => kv.Key, kv => kv.Value / seen)));
+        }
+        double seconds = stopwatch.Elapsed.TotalSeconds;
+        CheckBuffers(epoch);
+
+        double? validationLoss = null, validationAccuracy = null, validationF1 = null;
+        IReadOnlyList<double>? gates = null;
+        if (validation is not null)
+        {
+            foreach (var gate in Model.Gates) { gate.ResetGateStatistics(); gate.TrackGate = true; }
+            using var predictions = Evaluator.Predict(Model, validation);
+            foreach (var gate in Model.Gates) gate.TrackGate = false;
+            if (!predictions.Probabilities.isfinite().all().item<bool>())
+                throw new NonFiniteException($"epoch {epoch + 1}: the model's validation outputs are not finite");
+            var report = predictions.Report(Labels);
+            (validationLoss, validationAccuracy, validationF1) = (predictions.MeanLoss, report.Accuracy, report.MacroF1);
+            gates = Model.Gates.Count == 0 ? null : Model.Gates.Select(g => g.MeanGate ?? double.NaN).ToArray();
+        }
+        return new EpochMetrics(epoch + 1, Config.LearningRate * factor, seconds, seen / seconds,
+            sums.GetValueOrDefault("fer") / seen, (double)correct / seen,
+            sums.ToDictionary(kv => kv.Key, kv => kv.Value / seen), validationLoss, validationAccuracy, validationF1, gates);
+    }
+
+    /// <summary>The loss terms of one step and how many faces recognition got right.</summary>
+    public sealed record StepResult(IReadOnlyDictionary<string, double> Terms, long Correct);
+
+    /// <summary>
+    /// One optimisation step on a batch. Public so that tests can check gradients after it: on return, every
+    /// parameter's .grad holds the gradient of this step.
+    /// </summary>
+    /// <param name="images">(B,1,H,W) in [-1,1], not yet augmented</param>
+    /// <param name="labels">(B) class indices</param>
+    public StepResult TrainStep(Tensor images, Tensor labels, bool synthesis, int epoch = 0, int batch = 0)
+    {
+        using var scope = NewDisposeScope();
+        var terms = new Dictionary<string, double>();
+        double Record(string name, Tensor value)
+        {
+            double v = value.item<float>();
+            if (!double.IsFinite(v)) throw new NonFiniteException($"epoch {epoch + 1}, batch {batch + 1}: loss term '{name}' is {v}");
+            return terms[name] = v;
+        }
+
+        var xReal = augmenter.Apply(images);                                              // (B,1,H,W)
+        Tensor? targetLabel = null, targetOneHot = null;
+        if (synthesis)
+        {
+            targetLabel = randint(0, Labels.Count, [labels.shape[0]], generator: dataRandom, dtype: ScalarType.Int64);   // (B)
+            targetOneHot = one_hot(targetLabel, Labels.Count).to(ScalarType.Float32);                                  // (B,classes)
+        }
+        var output = Model.call(xReal, targetOneHot);
+
+        // Phase 1: discriminator. Real faces toward "real" and their true expression; generated toward "fake".
+        if (synthesis)
+        {
+            var xFake = output.Synthesized!.detach();
+            discriminatorOptimizer!.zero_grad();
+            var onReal = Discriminator!.call(xReal);
+            var onFake = Discriminator.call(xFake);
+            var adversarial = Losses.DiscriminatorAdversarial(Config.Adversarial, onReal.Realism, onFake.Realism);
+            var classification = Losses.Classification(onReal.ClassLogits, labels);
+            Record("d_adv", adversarial);
+            Record("d_cls", classification);
+            (adversarial + Config.Losses.Classification * classification).backward();
+            CheckAndClip(Discriminator, "discriminator", epoch, batch);
+            discriminatorOptimizer.step();
+        }
+
+        // Phase 2: recognition and generator.
+        optimizer.zero_grad();
+        var ferLoss = Losses.Classification(output.FerLogits, labels, Config.LabelSmoothing, classWeights);
+        Record("fer", ferLoss);
+        var loss = Config.Losses.Fer * ferLoss;
+        if (synthesis)
+        {
+            var xFake = output.Synthesized!;
+            SetRequiresGrad(Discriminator!, false);   // D is only a judge here: no gradients for its weights
+            var onFake = Discriminator!.call(xFake);
+            var adversarial = Losses.GeneratorAdversarial(Config.Adversarial, onFake.Realism);
+            var classification = Losses.Classification(onFake.ClassLogits, targetLabel!);
+            var sourceOneHot = one_hot(labels, Labels.Count).to(ScalarType.Float32);
+            var xReconstructed = Model.call(xFake, sourceOneHot).Synthesized!;          // source → target → source
+            var cycle = l1_loss(xReconstructed, xReal);
+            var identity = Losses.MaskedL1(xFake, xReal, targetLabel!.eq(labels).to(ScalarType.Float32));
+            SetRequiresGrad(Discriminator, true);
+            var w = Config.Losses;
+            loss += w.Synthesis * (w.Adversarial * adversarial + w.Classification * classification + w.Cycle * cycle + w.Identity * identity);
+            Record("g_adv", adversarial);
+            Record("g_cls", classification);
+            Record("cycle", cycle);
+            Record("identity", identity);
+        }
+        loss.backward();
+        CheckAndClip(Model, "model", epoch, batch);
+        optimizer.step();
+
+        // Phase 3: logging.
+        long correctCount = output.FerLogits.argmax(1).eq(labels).sum().item<long>();
+        return new StepResult(terms, correctCount);
+    }
+
+    private static void SetRequiresGrad(nn.Module module, bool requiresGrad)
+    {
+        foreach (var parameter in module.parameters()) parameter.requires_grad = requiresGrad;
+    }
+
+    /// <summary>Clips the global gradient norm; a non-finite norm stops training, naming the first bad parameter.</summary>
+    private void CheckAndClip(nn.Module module, string what, int epoch, int batch)
+    {
+        double norm = nn.utils.clip_grad_norm_(module.parameters(), Config.GradientClip);
+        if (double.IsFinite(norm)) return;
+        string first = module.named_parameters().FirstOrDefault(p => p.parameter.grad is { } g && !g.isfinite().all().item<bool>()).name ?? "(unknown)";
+        throw new NonFiniteException($"epoch {epoch + 1}, batch {batch + 1}: non-finite gradient in the {what}, first at '{first}'");
+    }
+
+    private void CheckBuffers(int epoch)
+    {
+        foreach (var module in new nn.Module?[] { Model, Discriminator })
+            if (module is not null)
+                foreach (var (name, buffer) in module.named_buffers())
+                    if (buffer.is_floating_point() && !buffer.isfinite().all().item<bool>())
+                        throw new NonFiniteException($"epoch {epoch + 1}: buffer '{name}' holds non-finite values");
+    }
+
+    /// <summary>Writes a checkpoint; <paramref name="includeTrainingState"/> false keeps only what inference needs.</summary>
+    public void SaveCheckpoint(string path, bool includeTrainingState = true)
+    {
+        var sections = new Dictionary<string, byte[]> { ["model"] = ModelState.Of(Model) };
+        if (includeTrainingState)
+        {
+            sections["optimizer"] = ModelState.Of(optimizer);
+            if (Discriminator is not null)
+            {
+                sections["discriminator"] = ModelState.Of(Discriminator);
+                sections["discriminator_optimizer"] = ModelState.Of(discriminatorOptimizer!);
+            }
+            using (var state = dataRandom.get_state()) sections["rng_data"] = ModelState.Of(state);
+            using (var state = random.get_rng_state()) sections["rng_global"] = ModelState.Of(state);
+            if (BestModelState is not null) sections["best_model"] = BestModelState;
+        }
+        var header = new CheckpointHeader(Model.Config, Config, Data, Labels.Classes, CompletedEpochs, BestMetric, BestEpoch, History.ToArray(), DateTime.UtcNow);
+        Checkpoint.Save(path, header, sections);
+    }
+
+    public void Dispose()
+    {
+        Model.Dispose();
+        Discriminator?.Dispose();
+        optimizer.Dispose();
+        discriminatorOptimizer?.Dispose();
+        classWeights?.Dispose();
+    }
+}
