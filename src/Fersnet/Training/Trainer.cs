@@ -37,6 +37,9 @@ public sealed class Trainer : IDisposable
 
     public event Action<BatchProgress>? BatchCompleted;
 
+    /// <summary>Raised after an epoch's checkpoint and files are written.</summary>
+    public event Action<EpochMetrics>? EpochCompleted;
+
     private readonly AdamW optimizer;
     private readonly AdamW? discriminatorOptimizer;
     private readonly Generator dataRandom;
@@ -124,12 +127,15 @@ public sealed class Trainer : IDisposable
                 (BestMetric, BestEpoch) = (score, metrics.Epoch);
                 BestModelState = ModelState.Of(Model);
             }
-            if (runDirectory is null) continue;
-            Directory.CreateDirectory(runDirectory);
-            SaveCheckpoint(Path.Combine(runDirectory, "last.ckpt"));
-            if (improved) SaveCheckpoint(Path.Combine(runDirectory, "best.ckpt"), includeTrainingState: false);
-            RunFiles.WriteMetrics(Path.Combine(runDirectory, "metrics.jsonl"), History);
-            Plots.TrainingCurves(History, Path.Combine(runDirectory, "curves.png"));
+            if (runDirectory is not null)
+            {
+                Directory.CreateDirectory(runDirectory);
+                SaveCheckpoint(Path.Combine(runDirectory, "last.ckpt"));
+                if (improved) SaveCheckpoint(Path.Combine(runDirectory, "best.ckpt"), includeTrainingState: false);
+                RunFiles.WriteMetrics(Path.Combine(runDirectory, "metrics.jsonl"), History);
+                Plots.TrainingCurves(History, Path.Combine(runDirectory, "curves.png"));
+            }
+            EpochCompleted?.Invoke(metrics);
         }
     }
 

@@ -1,0 +1,153 @@
+using Fersnet.Models;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Fersnet.Tests;
+
+public class ModelTests
+{
+    static ModelTests() => _ = TestPaths.RepoRoot;
+
+    private static Tensor OneHot(long batch, int classes, int seed = 0)
+    {
+        var labels = arange(batch) % classes;
+        return nn.functional.one_hot(labels, classes).to(ScalarType.Float32);
+    }
+
+    public static TheoryData<string, ModelKind> Presets => new()
+    {
+        { "lite", ModelKind.Single }, { "lite", ModelKind.Hard }, { "lite", ModelKind.Fersnet },
+        { "paper", ModelKind.Single }, { "paper", ModelKind.Hard }, { "paper", ModelKind.Fersnet },
+    };
+
+    [Theory]
+    [MemberData(nameof(Presets))]
+    public void Every_model_and_preset_has_the_expected_output_shapes(string preset, ModelKind kind)
+    {
+        using var scope = NewDisposeScope();
+        var config = ModelConfig.FromPreset(preset, kind, 7);
+        using var model = ModelFactory.Create(config);
+        model.eval();
+        using var _ = no_grad();
+        var x = rand(2, 1, config.ImageSize, config.ImageSize) * 2 - 1;
+        var output = model.call(x, OneHot(2, 7));
+        Assert.Equal([2, 7], output.FerLogits.shape);
+        if (kind == ModelKind.Single) Assert.Null(output.Synthesized);
+        else
+        {
+            Assert.Equal([2, 1, config.ImageSize, config.ImageSize], output.Synthesized!.shape);
+            Assert.True(output.Synthesized.abs().max().item<float>() <= 1f);
+        }
+        Assert.Null(model.call(x, null).Synthesized);
+
+        using var discriminator = new PatchDiscriminator(config);
+        var judged = discriminator.call(x);
+        Assert.Equal([2, 1, config.ImageSize / 8, config.ImageSize / 8], judged.Realism.shape);
+        Assert.Equal([2, 7], judged.ClassLogits.shape);
+    }
+
+    [Fact]
+    public void Lite_widths_double_and_paper_widths_are_constant()
+    {
+        var lite = ModelConfig.Lite(ModelKind.Fersnet, 7);
+        Assert.Equal([16, 32, 64, 128], Enumerable.Range(0, 4).Select(lite.BlockWidth));
+        Assert.Equal(48, lite.ImageSize);
+        var paper = ModelConfig.Paper(ModelKind.Fersnet, 8);
+        Assert.Equal([256, 256, 256, 256], Enumerable.Range(0, 4).Select(paper.BlockWidth));
+        Assert.Equal((96, 8), (paper.ImageSize, paper.Classes));
+        Assert.Throws<ArgumentException>(() => ModelFactory.Create(lite with { ImageSize = 50 }));
+    }
+
+    [Theory]
+    [InlineData(ModelKind.Single)]
+    [InlineData(ModelKind.Hard)]
+    [InlineData(ModelKind.Fersnet)]
+    public void Parameter_names_match_the_snapshot_so_checkpoints_keep_loading(ModelKind kind)
+    {
+        using var model = ModelFactory.Create(ModelConfig.Lite(kind, 7));
+        using var discriminator = new PatchDiscriminator(ModelConfig.Lite(kind, 7));
+        var actual = model.named_parameters().Select(p => $"{p.name} {string.Join('x', p.parameter.shape)}")
+            .Concat(model.named_buffers().Select(b => $"{b.name} {string.Join('x', b.buffer.shape)} (buffer)"))
+            .Concat(discriminator.named_parameters().Select(p => $"D.{p.name} {string.Join('x', p.parameter.shape)}"))
+            .ToArray();
+        string path = Path.Combine(TestPaths.RepoRoot, "tests", "Fersnet.Tests", "Snapshots", $"parameters-{kind.ToString().ToLowerInvariant()}-lite.txt");
+        if (Environment.GetEnvironmentVariable("FERSNET_UPDATE_SNAPSHOTS") == "1") File.WriteAllLines(path, actual);
+        Assert.True(File.Exists(path), $"{path} missing: run the tests once with FERSNET_UPDATE_SNAPSHOTS=1 and review it");
+        Assert.Equal(File.ReadAllLines(path), actual);
+    }
+
+    [Fact]
+    public void Fersnet_has_one_convflu_per_direction_and_depth_with_separate_weights()
+    {
+        using var model = (FersNet)ModelFactory.Create(ModelConfig.Lite(ModelKind.Fersnet, 7));
+        Assert.Equal(8, model.Gates.Count);
+        Assert.Equal(8, model.Gates.Distinct().Count());
+        var names = model.named_parameters().Select(p => p.name).Where(n => n.Contains("flu")).ToArray();
+        foreach (var direction in new[] { "fer_flus", "fes_flus" })
+            for (int depth = 0; depth < 4; depth++)
+                foreach (var conv in new[] { "w_r", "w_z", "w", "u" })
+                    Assert.Contains($"{direction}.{depth}.{conv}.conv.weight", names);
+        Assert.DoesNotContain(names, n => n.EndsWith(".bias"));   // the paper's gates have no bias
+    }
+
+    [Fact]
+    public void ConvFlu_gate_z_0_keeps_fx_and_z_1_takes_the_candidate()
+    {
+        using var scope = NewDisposeScope();
+        var flu = new ConvFlu("flu", 16);
+        var fx = randn(2, 16, 6, 6);
+        var fy = randn(2, 16, 6, 6);
+        var (r, z) = flu.Gates(fx, fy);
+        Assert.True(r.min().item<float>() >= 0 && r.max().item<float>() <= 1);
+        var candidate = flu.Candidate(fx, fy, r);
+        Assert.True(ConvFlu.Mix(fx, candidate, zeros_like(z)).allclose(fx));
+        Assert.True(ConvFlu.Mix(fx, candidate, ones_like(z)).allclose(candidate));
+        Assert.True(candidate.abs().max().item<float>() <= 1);   // tanh
+        // forward is exactly Mix(Fx, Candidate, z) with the gates computed from [Fx, Fy].
+        Assert.True(flu.call(fx, fy).allclose(ConvFlu.Mix(fx, candidate, z), atol: 1e-6));
+    }
+
+    [Fact]
+    public void ConvFlu_with_fy_equal_zero_still_depends_on_fx_only_through_u()
+    {
+        // The reset gate multiplies Fy: with Fy = 0, W*(r⊙Fy) vanishes and the candidate is tanh(U*Fx).
+        using var scope = NewDisposeScope();
+        var flu = new ConvFlu("flu", 16);
+        var fx = randn(1, 16, 4, 4);
+        var fy = zeros(1, 16, 4, 4);
+        var (r, _) = flu.Gates(fx, fy);
+        var candidate = flu.Candidate(fx, fy, r);
+        var rOther = rand_like(r);
+        Assert.True(candidate.allclose(flu.Candidate(fx, fy, rOther)));
+    }
+
+    [Fact]
+    public void SafeConv2d_pads_output_channels_that_are_not_multiples_of_16()
+    {
+        Assert.Equal(16, SafeConv2d.PaddedChannels(1, 3));
+        Assert.Equal(16, SafeConv2d.PaddedChannels(7, 4));
+        Assert.Equal(32, SafeConv2d.PaddedChannels(24, 3));
+        Assert.Equal(32, SafeConv2d.PaddedChannels(32, 3));
+        Assert.Equal(7, SafeConv2d.PaddedChannels(7, 1));
+        using var conv = new SafeConv2d("c", 8, 1, 3, padding: 1);
+        using var y = conv.call(randn(2, 8, 10, 10));
+        Assert.Equal([2, 1, 10, 10], y.shape);
+    }
+
+    [Fact]
+    public void Discriminator_instance_norms_start_at_identity_and_no_model_uses_groupnorm()
+    {
+        // TorchSharp 0.107's GroupNorm leaves its affine parameters uninitialised (NaN seen here): none may be used.
+        using var discriminator = new PatchDiscriminator(ModelConfig.Lite(ModelKind.Fersnet, 7));
+        var norms = discriminator.named_parameters().Where(p => p.name.Contains("norm")).ToArray();
+        Assert.NotEmpty(norms);
+        foreach (var (name, parameter) in norms)
+            Assert.Equal(name.EndsWith("weight") ? 1f : 0f, parameter.mean().item<float>());
+        foreach (var kind in Enum.GetValues<ModelKind>())
+        {
+            using var model = ModelFactory.Create(ModelConfig.Lite(kind, 7));
+            Assert.DoesNotContain(model.modules(), m => m is TorchSharp.Modules.GroupNorm);
+            Assert.All(model.parameters(), p => Assert.True(p.isfinite().all().item<bool>()));
+        }
+    }
+}

@@ -1,0 +1,214 @@
+using Fersnet.Data;
+using Fersnet.Evaluation;
+using Fersnet.Inference;
+using Fersnet.Models;
+using Fersnet.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Fersnet.Tests;
+
+public class TrainingTests
+{
+    static TrainingTests() => _ = TestPaths.RepoRoot;
+
+    private static readonly LabelSet ThreeClasses = new([Expression.Anger, Expression.Happiness, Expression.Surprise]);
+
+    /// <summary>Small but real: 32x32 faces, widths 8..64 (which also exercises the channel-padding workaround).</summary>
+    private static ModelConfig Small(ModelKind kind) => new(kind, 32, 8, false, 3);
+
+    /// <summary>A random dataset whose classes differ in brightness pattern, so recognition is learnable.</summary>
+    private static FaceTensorSet RandomSet(int count, int seed)
+    {
+        using var _ = NewDisposeScope();
+        var generator = new Generator((ulong)seed);
+        var labels = randint(0, 3, [count], generator: generator, dtype: ScalarType.Int64);
+        var images = (rand([count, 1, 32, 32], generator: generator) * 0.6 - 0.3);
+        // class c brightens the c-th horizontal third of the face
+        for (int c = 0; c < 3; c++)
+        {
+            var mask = labels.eq(c).to(ScalarType.Float32).view(count, 1, 1, 1);
+            images[TensorIndex.Colon, TensorIndex.Colon, TensorIndex.Slice(c * 10, c * 10 + 10), TensorIndex.Colon] += 0.6 * mask;
+        }
+        var samples = Enumerable.Range(0, count).Select(i => new FaceSample($"random{i}", ThreeClasses.Classes[(int)labels[i].item<long>()])).ToArray();
+        return new FaceTensorSet(images.clamp(-1, 1).MoveToOuterDisposeScope(), labels.MoveToOuterDisposeScope(), samples, ThreeClasses, []);
+    }
+
+    private static TrainConfig Quick(int epochs = 1) => new()
+    {
+        Epochs = epochs,
+        BatchSize = 16,
+        LearningRate = 2e-3,
+        Seed = 3,
+        Augment = AugmentConfig.None,
+    };
+
+    [Theory]
+    [InlineData(ModelKind.Fersnet)]
+    [InlineData(ModelKind.Hard)]
+    [InlineData(ModelKind.Single)]
+    public void A_full_multitask_step_has_finite_gradients_everywhere(ModelKind kind)
+    {
+        using var set = RandomSet(16, 1);
+        using var trainer = Trainer.Create(new ModelConfig(kind, 48, 16, false, 3), Quick(), ThreeClasses);
+        using var scope = NewDisposeScope();
+        var images = nn.functional.interpolate(set.Images, [48, 48], mode: InterpolationMode.Bilinear);
+        var step = trainer.TrainStep(images, set.Labels, synthesis: kind != ModelKind.Single);
+
+        Assert.Contains("fer", step.Terms.Keys);
+        if (kind != ModelKind.Single)
+            Assert.Equal(["cycle", "d_adv", "d_cls", "fer", "g_adv", "g_cls", "identity"], step.Terms.Keys.Order());
+        foreach (var module in new nn.Module?[] { trainer.Model, trainer.Discriminator })
+            foreach (var (name, parameter) in module?.named_parameters() ?? [])
+            {
+                Assert.True(parameter.grad is not null, $"{name} has no gradient");
+                Assert.True(parameter.grad!.isfinite().all().item<bool>(), $"{name} has a non-finite gradient");
+            }
+    }
+
+    [Fact]
+    public void A_non_finite_loss_stops_training_with_its_name()
+    {
+        using var set = RandomSet(16, 1);
+        using var trainer = Trainer.Create(Small(ModelKind.Single), Quick(), ThreeClasses);
+        using (no_grad())
+            trainer.Model.named_parameters().First(p => p.name.StartsWith("fer_head.fc.weight")).parameter.fill_(float.NaN);
+        var e = Assert.Throws<NonFiniteException>(() => trainer.TrainStep(set.Images, set.Labels, synthesis: false, epoch: 2, batch: 4));
+        Assert.Equal("epoch 3, batch 5: loss term 'fer' is NaN", e.Message);
+    }
+
+    [Fact]
+    public void One_small_batch_is_overfitted()
+    {
+        using var set = RandomSet(16, 2);
+        var config = Quick() with { LearningRate = 3e-3, LabelSmoothing = 0, WeightDecay = 0 };
+        using var trainer = Trainer.Create(Small(ModelKind.Fersnet), config, ThreeClasses);
+        double first = trainer.TrainStep(set.Images, set.Labels, synthesis: false).Terms["fer"];
+        double last = first;
+        for (int i = 0; i < 40; i++) last = trainer.TrainStep(set.Images, set.Labels, synthesis: false).Terms["fer"];
+        Assert.True(last < first * 0.1, $"loss went from {first:F3} to {last:F3}");
+    }
+
+    [Fact]
+    public void Multitask_training_learns_recognition_and_synthesis_terms_stay_finite()
+    {
+        using var train = RandomSet(96, 3);
+        using var validation = RandomSet(48, 4);
+        using var trainer = Trainer.Create(Small(ModelKind.Fersnet), Quick(epochs: 4), ThreeClasses);
+        trainer.Fit(train, validation);
+        Assert.Equal(4, trainer.History.Count);
+        var last = trainer.History[^1];
+        Assert.True(last.ValidationAccuracy > 0.6, $"validation accuracy {last.ValidationAccuracy}");
+        Assert.Equal(8, last.MeanGates!.Count);
+        Assert.All(last.MeanGates, z => Assert.InRange(z, 0, 1));
+        Assert.All(last.Terms.Values, v => Assert.True(double.IsFinite(v)));
+        Assert.True(trainer.History[^1].TrainLoss < trainer.History[0].TrainLoss);
+    }
+
+    [Fact]
+    public void Same_seed_same_data_gives_the_same_accuracy()
+    {
+        using var train = RandomSet(64, 5);
+        using var validation = RandomSet(32, 6);
+        double Run()
+        {
+            using var trainer = Trainer.Create(Small(ModelKind.Hard), Quick(epochs: 2) with { Augment = new AugmentConfig() }, ThreeClasses);
+            trainer.Fit(train, validation);
+            return trainer.History[^1].ValidationLoss!.Value;
+        }
+        Assert.Equal(Run(), Run());
+    }
+
+    [Fact]
+    public void Checkpoint_round_trip_gives_identical_outputs()
+    {
+        using var dir = new TempDir();
+        using var train = RandomSet(32, 7);
+        using var trainer = Trainer.Create(Small(ModelKind.Fersnet), Quick(), ThreeClasses, new DataConfig("/nowhere"));
+        trainer.Fit(train, null);
+        string path = dir.Combine("model.ckpt");
+        trainer.SaveCheckpoint(path);
+
+        using var loaded = TrainedModel.Load(path);
+        Assert.Equal(trainer.Model.Config, loaded.Model.Config);
+        Assert.Equal(ThreeClasses, loaded.Labels);
+        trainer.Model.eval();
+        using var _ = no_grad();
+        var target = nn.functional.one_hot(train.Labels, 3).to(ScalarType.Float32);
+        var expected = trainer.Model.call(train.Images, target);
+        var actual = loaded.Model.call(train.Images, target);
+        Assert.True(expected.FerLogits.eq(actual.FerLogits).all().item<bool>());
+        Assert.True(expected.Synthesized!.eq(actual.Synthesized!).all().item<bool>());
+    }
+
+    [Fact]
+    public void A_resumed_run_continues_from_the_saved_epoch_exactly()
+    {
+        using var dir = new TempDir();
+        using var train = RandomSet(48, 8);
+        using var validation = RandomSet(24, 9);
+        var config = Quick(epochs: 3) with { Augment = new AugmentConfig() };
+
+        using var straight = Trainer.Create(Small(ModelKind.Fersnet), config, ThreeClasses);
+        straight.Fit(train, validation);
+
+        string run = dir.Combine("run");
+        using (var first = Trainer.Create(Small(ModelKind.Fersnet), config, ThreeClasses))
+        {
+            // "Killed" after epoch 2 of 3.
+            using var kill = new CancellationTokenSource();
+            first.EpochCompleted += m => { if (m.Epoch == 2) kill.Cancel(); };
+            Assert.Throws<OperationCanceledException>(() => first.Fit(train, validation, run, kill.Token));
+        }
+        Assert.True(File.Exists(Path.Combine(run, "last.ckpt")));
+        Assert.Equal(2, RunFiles.ReadMetrics(Path.Combine(run, "metrics.jsonl")).Count);
+
+        using var resumed = Trainer.Resume(Path.Combine(run, "last.ckpt"));
+        Assert.Equal(2, resumed.CompletedEpochs);
+        resumed.Fit(train, validation, run);
+        Assert.Equal([1, 2, 3], resumed.History.Select(m => m.Epoch));
+        Assert.Equal(3, RunFiles.ReadMetrics(Path.Combine(run, "metrics.jsonl")).Count);
+        Assert.True(File.Exists(Path.Combine(run, "curves.png")));
+        Assert.True(File.Exists(Path.Combine(run, "best.ckpt")));
+        // Same weights, optimiser moments and random streams: the resumed epoch is the one the straight run had.
+        Assert.Equal(straight.History[^1].ValidationLoss, resumed.History[^1].ValidationLoss);
+        Assert.Equal(straight.History[^1].TrainLoss, resumed.History[^1].TrainLoss);
+    }
+
+    [Fact]
+    public void A_damaged_checkpoint_is_a_clear_error()
+    {
+        using var dir = new TempDir();
+        using var train = RandomSet(16, 10);
+        using var trainer = Trainer.Create(Small(ModelKind.Single), Quick(), ThreeClasses);
+        string path = dir.Combine("x.ckpt");
+        trainer.SaveCheckpoint(path);
+        var bytes = File.ReadAllBytes(path);
+
+        File.WriteAllBytes(path, bytes[..(bytes.Length / 2)]);
+        Assert.Contains("truncated", Assert.Throws<CheckpointException>(() => TrainedModel.Load(path)).Message);
+
+        var flipped = (byte[])bytes.Clone();
+        flipped[bytes.Length / 2] ^= 0xFF;
+        File.WriteAllBytes(path, flipped);
+        var e = Assert.Throws<CheckpointException>(() => Trainer.Resume(path));
+        Assert.StartsWith(path, e.Message);
+        Assert.Contains("checksum", e.Message);
+
+        File.WriteAllText(path, "hello");
+        Assert.Contains("not a Fersnet checkpoint", Assert.Throws<CheckpointException>(() => TrainedModel.Load(path)).Message);
+        Assert.Contains("does not exist", Assert.Throws<CheckpointException>(() => TrainedModel.Load(dir.Combine("none.ckpt"))).Message);
+    }
+
+    [Fact]
+    public void Classification_report_counts_correctly()
+    {
+        var report = ClassificationReport.From([0, 0, 1, 1, 2, 2], [0, 1, 1, 1, 2, 0], ThreeClasses);
+        Assert.Equal(4.0 / 6, report.Accuracy, 9);
+        Assert.Equal([[1, 1, 0], [0, 2, 0], [1, 0, 1]], report.Confusion);
+        Assert.Equal(0.5, report.PerClass[0].Recall, 9);
+        Assert.Equal(2.0 / 3, report.PerClass[1].Precision, 9);
+        double f1Anger = 0.5, f1Happy = 0.8, f1Surprise = 2 * 0.5 / 1.5;
+        Assert.Equal((f1Anger + f1Happy + f1Surprise) / 3, report.MacroF1, 9);
+    }
+}
