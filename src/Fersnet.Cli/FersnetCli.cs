@@ -20,6 +20,9 @@ public static class FersnetCli
         config.AddCommand<TrainCommand>("train")
             .WithDescription("Train a model (fersnet, hard or single) into a run folder; --resume continues a stopped run.")
             .WithExample("train", "--data", "../shared/data/ckplus48", "--model", "fersnet", "--epochs", "30", "--out", "runs/ck-fersnet");
+        config.AddCommand<ExperimentCommand>("experiment")
+            .WithDescription("Subject-independent k-fold ablation of single, hard and fersnet; resumable; writes a report.")
+            .WithExample("experiment", "--data", "../shared/data/ckplus48", "--folds", "10", "--out", "runs/ck-ablation");
         config.AddCommand<EvaluateCommand>("evaluate")
             .WithDescription("Accuracy, macro-F1, per-class recall/precision and confusion matrix of a checkpoint on a dataset.")
             .WithExample("evaluate", "--checkpoint", "runs/ck-fersnet/best.ckpt", "--data", "../shared/data/ckplus48");

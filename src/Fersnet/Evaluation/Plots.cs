@@ -29,7 +29,7 @@ public static class Plots
         plot.Axes.Bottom.Label.Text = "epoch";
         plot.Axes.Left.Label.Text = "cross-entropy";
         plot.Axes.Right.Label.Text = "accuracy (%)";
-        plot.ShowLegend(Alignment.UpperCenter);
+        plot.ShowLegend(Alignment.MiddleRight);
         plot.Title("Training curves");
         plot.SavePng(path, width, height);
     }
@@ -53,7 +53,7 @@ public static class Plots
             {
                 // Heatmap cells are centred on integer coordinates; row 0 drawn at the top.
                 var text = plot.Add.Text($"{report.Confusion[r][c]}\n{shares[r, c]:F0}%", c, k - 1 - r);
-                text.LabelFontColor = shares[r, c] > 55 ? Colors.White : Colors.Black;
+                text.LabelFontColor = shares[r, c] > 45 ? Colors.Black : Colors.White;   // the Blues colormap runs dark (0) to white (100)
                 text.LabelAlignment = Alignment.MiddleCenter;
                 text.LabelFontSize = 11;
             }

@@ -1,0 +1,161 @@
+using System.ComponentModel;
+using Fersnet.Data;
+using Fersnet.Evaluation;
+using Fersnet.Training;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace Fersnet.Cli.Commands;
+
+/// <summary>
+/// <c>fersnet experiment</c>: the paper's ablation as one resumable command (subject-independent k-fold, every
+/// variant on every fold with the same seed and budget), with its report.
+/// </summary>
+public sealed class ExperimentCommand(IAnsiConsole console) : Command<ExperimentCommand.Settings>
+{
+    public sealed class Settings : CommandSettings
+    {
+        [CommandOption("--data <DIR>")]
+        [Description("Dataset with subjects (CK+, JAFFE) or any class-folder dataset (grouped per image).")]
+        public string Data { get; init; } = "";
+
+        [CommandOption("--folds <K>")]
+        public int Folds { get; init; } = 10;
+
+        [CommandOption("--variants <LIST>")]
+        [Description("Comma-separated: single, hard, fersnet (default: all three).")]
+        public string Variants { get; init; } = "single,hard,fersnet";
+
+        [CommandOption("--out <DIR>")]
+        [Description("Folder for the figures, and by default the results and report files.")]
+        public string Out { get; init; } = "";
+
+        [CommandOption("--results <FILE>")]
+        [Description("JSON-lines file of finished (variant, fold) runs (default <out>/results.jsonl). Rerunning skips what it holds.")]
+        public string? Results { get; init; }
+
+        [CommandOption("--report <FILE>")]
+        [Description("JSON summary (default <out>/report.json).")]
+        public string? Report { get; init; }
+
+        [CommandOption("--notebook <FILE>")]
+        [Description("Lab notebook to update with a generated section (e.g. docs/RESULTS.md).")]
+        public string? Notebook { get; init; }
+
+        [CommandOption("--name <NAME>")]
+        [Description("Name of the experiment in the notebook (default: the --out folder's name).")]
+        public string? Name { get; init; }
+
+        [CommandOption("--epochs <N>")]
+        public int Epochs { get; init; } = 30;
+
+        [CommandOption("--batch-size <N>")]
+        public int BatchSize { get; init; } = 64;
+
+        [CommandOption("--lr <RATE>")]
+        public double LearningRate { get; init; } = 2e-3;
+
+        [CommandOption("--width <N>")]
+        public int Width { get; init; } = 16;
+
+        [CommandOption("--seed <N>")]
+        public int Seed { get; init; } = 1;
+
+        [CommandOption("--val-split <FRACTION>")]
+        [Description("Share of each fold's training subjects held out for model selection (default 0.1).")]
+        public double ValidationSplit { get; init; } = 0.1;
+
+        [CommandOption("--subjects <N>")]
+        [Description("Use only the first N subjects (quick experiments and tests).")]
+        public int? Subjects { get; init; }
+
+        [CommandOption("--synthesis-warmup <EPOCHS>")]
+        public int SynthesisWarmup { get; init; }
+
+        [CommandOption("--synthesis-weight <W>")]
+        public double SynthesisWeight { get; init; } = 1;
+
+        [CommandOption("--no-synthesis-into-fer")]
+        public bool NoSynthesisIntoFer { get; init; }
+
+        [CommandOption("--max-runs <N>")]
+        [Description("Stop after N (variant, fold) trainings; rerun to continue.")]
+        public int MaxRuns { get; init; } = int.MaxValue;
+
+        [CommandOption("--time-limit <MINUTES>")]
+        [Description("Start no new training after this many minutes; rerun to continue.")]
+        public double? TimeLimit { get; init; }
+
+        [CommandOption("--report-only")]
+        [Description("Only rewrite the report from the results file.")]
+        public bool ReportOnly { get; init; }
+
+        public override ValidationResult Validate() =>
+            Data.Length == 0 || Out.Length == 0 ? ValidationResult.Error("--data and --out are required") : ValidationResult.Success();
+    }
+
+    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        string results = settings.Results ?? Path.Combine(settings.Out, "results.jsonl");
+        string report = settings.Report ?? Path.Combine(settings.Out, "report.json");
+        string name = settings.Name ?? Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(settings.Out)));
+        try
+        {
+            var variants = settings.Variants.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(Variant.Parse).ToArray();
+            var train = new TrainConfig
+            {
+                Epochs = settings.Epochs,
+                BatchSize = settings.BatchSize,
+                LearningRate = settings.LearningRate,
+                Seed = settings.Seed,
+                SynthesisWarmupEpochs = settings.SynthesisWarmup,
+                SynthesisGradientsIntoFer = !settings.NoSynthesisIntoFer,
+                Losses = new LossWeights { Synthesis = settings.SynthesisWeight },
+            };
+            var config = new ExperimentConfig(Path.GetFullPath(settings.Data), settings.Folds, settings.Seed, settings.Width, 48, settings.ValidationSplit, settings.Subjects, train);
+            Directory.CreateDirectory(settings.Out);
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(results))!);
+            string scratch = Path.Combine("runs", "experiments", name);
+            var experiment = new Experiment(config, variants, results, scratch);
+            experiment.Log += line => console.MarkupLineInterpolated($"{DateTime.Now:HH:mm:ss} {line}");
+            experiment.TrainingStarted += (trainer, variant, fold) =>
+                trainer.EpochCompleted += m => console.MarkupLineInterpolated(
+                    $"  {variant.Name} fold {fold + 1} epoch {m.Epoch}/{trainer.Config.Epochs}: train {m.TrainAccuracy * 100:F1}% val {m.ValidationAccuracy * 100:F1}% {m.ImagesPerSecond:F0} img/s");
+
+            var labels = DatasetReader.Read(config.Data).Labels;
+            if (!settings.ReportOnly)
+            {
+                int done = experiment.ReadResults().Count(r => variants.Any(v => v.Name == r.Variant));
+                console.MarkupLineInterpolated($"{name}: {variants.Length} variants x {config.Folds} folds, {done} done, results in {results}");
+                var limit = settings.TimeLimit is { } minutes ? TimeSpan.FromMinutes(minutes) : (TimeSpan?)null;
+                int ran = experiment.Run(settings.MaxRuns, limit, cancellationToken);
+                console.MarkupLineInterpolated($"{ran} training(s) finished in this run");
+            }
+            string command = "./fersnet " + string.Join(' ', context.Arguments.Select(a => a.Contains(' ') ? $"\"{a}\"" : a));
+            var document = ExperimentReport.Write(name, command, experiment, labels, report, settings.Out, settings.Notebook);
+            Render(document);
+            return 0;
+        }
+        catch (Exception e) when (e is DatasetException or ArgumentException or InvalidDataException or CheckpointException)
+        {
+            console.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
+            return 1;
+        }
+        catch (NonFiniteException e)
+        {
+            console.MarkupLineInterpolated($"[red]training stopped:[/] {e.Message}");
+            return 2;
+        }
+    }
+
+    private void Render(ExperimentReport.Document document)
+    {
+        var table = new Table().Border(TableBorder.Rounded).Title(Markup.Escape($"{document.Name}{(document.Complete ? "" : " (in progress)")}"))
+            .AddColumns("variant", "folds", "mean ± std", "pooled", "macro-F1", "paper");
+        foreach (var s in document.Variants.Values)
+            table.AddRow(s.Variant, $"{s.Folds}/{document.Config.Folds}", $"{s.MeanAccuracy * 100:F2} ± {s.StdAccuracy * 100:F2}",
+                $"{s.PooledAccuracy * 100:F2}", $"{s.MacroF1 * 100:F2}",
+                ExperimentReport.PaperCkPlus.TryGetValue(s.Variant, out var p) ? $"{p:F2}" : "");
+        console.Write(table);
+    }
+}

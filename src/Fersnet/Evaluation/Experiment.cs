@@ -1,0 +1,206 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Fersnet.Data;
+using Fersnet.Models;
+using Fersnet.Training;
+
+namespace Fersnet.Evaluation;
+
+/// <summary>One arm of an ablation: a model kind and how its training differs from the shared budget.</summary>
+public sealed record Variant(string Name, ModelKind Kind, Func<TrainConfig, TrainConfig> Adjust)
+{
+    public static Variant Parse(string name) => name.Trim().ToLowerInvariant() switch
+    {
+        "single" => new Variant("single", ModelKind.Single, c => c),
+        "hard" => new Variant("hard", ModelKind.Hard, c => c),
+        "fersnet" => new Variant("fersnet", ModelKind.Fersnet, c => c),
+        _ => throw new ArgumentException($"unknown variant '{name}' (known: single, hard, fersnet)"),
+    };
+}
+
+/// <summary>Everything that decides an experiment's numbers; its fingerprint marks every result line.</summary>
+public sealed record ExperimentConfig(
+    string Data,
+    int Folds,
+    int Seed,
+    int Width,
+    int ImageSize,
+    double ValidationSplit,
+    int? Subjects,
+    TrainConfig Train)
+{
+    public string Fingerprint(string variant)
+    {
+        var json = JsonSerializer.Serialize(this with { Data = Path.GetFileName(Path.TrimEndingDirectorySeparator(Data)) }, Checkpoint.Json);
+        return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(json + "|" + variant)))[..16].ToLowerInvariant();
+    }
+}
+
+/// <summary>One finished (variant, fold): appended to the results file the moment it is done.</summary>
+public sealed record FoldResult(
+    string Variant,
+    int Fold,
+    string Fingerprint,
+    int TrainCount,
+    int ValidationCount,
+    int TestCount,
+    int BestEpoch,
+    double ValidationAccuracy,
+    double TestAccuracy,
+    double TestMacroF1,
+    double Seconds,
+    double TrainImagesPerSecond,
+    IReadOnlyList<double>? MeanGates,
+    int[] TestIndices,
+    int[] Actual,
+    int[] Predicted,
+    string? Commit,
+    DateTime FinishedUtc);
+
+/// <summary>A variant's figures over the folds done so far.</summary>
+public sealed record VariantSummary(
+    string Variant,
+    int Folds,
+    double MeanAccuracy,
+    double StdAccuracy,
+    double PooledAccuracy,
+    double MacroF1,
+    IReadOnlyDictionary<string, double> PerClassRecall,
+    double[] FoldAccuracies,
+    double TrainingSeconds,
+    double TrainImagesPerSecond,
+    IReadOnlyList<double>? MeanGates);
+
+/// <summary>
+/// Subject-independent k-fold ablation: every variant is trained on every fold with the same seed and budget,
+/// selected on a hold-out of the training subjects, and tested on the fold's unseen subjects. Each finished
+/// (variant, fold) is appended to a JSON-lines file at once; rerunning skips what is done.
+/// </summary>
+public sealed class Experiment(ExperimentConfig config, IReadOnlyList<Variant> variants, string resultsPath, string scratchDirectory)
+{
+    public ExperimentConfig Config { get; } = config;
+    public IReadOnlyList<Variant> Variants { get; } = variants;
+
+    public event Action<string>? Log;
+    public event Action<Trainer, Variant, int>? TrainingStarted;
+
+    /// <summary>The results of this experiment already on file (other configurations' lines are an error).</summary>
+    public IReadOnlyList<FoldResult> ReadResults()
+    {
+        if (!File.Exists(resultsPath)) return [];
+        var results = new List<FoldResult>();
+        int lineNumber = 0;
+        foreach (var line in File.ReadLines(resultsPath))
+        {
+            lineNumber++;
+            if (line.Trim().Length == 0) continue;
+            FoldResult? result;
+            try { result = JsonSerializer.Deserialize<FoldResult>(line, Checkpoint.Json); }
+            catch (JsonException e) { throw new InvalidDataException($"{resultsPath}:{lineNumber}: unreadable result line ({e.Message})"); }
+            if (result is null) continue;
+            var variant = Variants.FirstOrDefault(v => v.Name == result.Variant);
+            if (variant is not null && result.Fingerprint != Config.Fingerprint(variant.Name))
+                throw new InvalidDataException($"{resultsPath}:{lineNumber}: a '{result.Variant}' result of another configuration (fingerprint {result.Fingerprint}); use another results file for a changed experiment");
+            results.Add(result);
+        }
+        return results;
+    }
+
+    /// <summary>Runs what is not done yet, fold by fold (all variants of a fold before the next fold), within the limits given.</summary>
+    /// <returns>The number of (variant, fold) trainings finished by this call.</returns>
+    public int Run(int maxRuns = int.MaxValue, TimeSpan? timeLimit = null, CancellationToken cancellation = default)
+    {
+        var scan = DatasetReader.Read(Config.Data);
+        var labels = scan.Labels;
+        var samples = scan.Samples;
+        if (Config.Subjects is { } limit)
+        {
+            var keep = samples.Select(Splits.GroupOf).Distinct().Order(StringComparer.Ordinal).Take(limit).ToHashSet();
+            samples = samples.Where(s => keep.Contains(Splits.GroupOf(s))).ToArray();
+            scan = scan with { Samples = samples };
+        }
+        var folds = Splits.SubjectKFold(samples, Config.Folds, Config.Seed);
+        var done = ReadResults().Select(r => (r.Variant, r.Fold)).ToHashSet();
+        var clock = Stopwatch.StartNew();
+        int finished = 0;
+
+        using var all = FaceDataLoader.Load(scan, Config.ImageSize, labels);
+        if (all.Count != samples.Count)
+            throw new InvalidDataException($"{Config.Data}: {samples.Count - all.Count} image(s) could not be read ({all.Skipped.FirstOrDefault()?.Reason}); the folds need every image");
+
+        foreach (var fold in folds)
+            foreach (var variant in Variants)
+            {
+                if (done.Contains((variant.Name, fold.Index))) continue;
+                if (finished >= maxRuns || (timeLimit is { } t && clock.Elapsed >= t) || cancellation.IsCancellationRequested) return finished;
+                var result = RunFold(variant, fold, all, labels, cancellation);
+                File.AppendAllLines(resultsPath, [JsonSerializer.Serialize(result, Checkpoint.Json)]);
+                Log?.Invoke($"{variant.Name} fold {fold.Index + 1}/{Config.Folds}: test accuracy {result.TestAccuracy * 100:F2}% (best epoch {result.BestEpoch}, val {result.ValidationAccuracy * 100:F1}%), {result.Seconds:F0}s");
+                finished++;
+            }
+        return finished;
+    }
+
+    private FoldResult RunFold(Variant variant, Fold fold, FaceTensorSet all, LabelSet labels, CancellationToken cancellation)
+    {
+        var (trainIndices, validationIndices) = Splits.GroupHoldout(all.Samples, fold.Train, Config.ValidationSplit, Config.Seed + fold.Index);
+        var testSubjects = fold.Test.Select(i => Splits.GroupOf(all.Samples[i])).ToHashSet();
+        if (trainIndices.Concat(validationIndices).Any(i => testSubjects.Contains(Splits.GroupOf(all.Samples[i]))))
+            throw new InvalidOperationException($"fold {fold.Index}: a test subject is in the training data");
+
+        using var train = all.Subset(trainIndices);
+        using var validation = all.Subset(validationIndices);
+        using var test = all.Subset(fold.Test);
+        var modelConfig = new ModelConfig(variant.Kind, Config.ImageSize, Config.Width, false, labels.Count);
+        var trainConfig = variant.Adjust(Config.Train);
+        string runDirectory = Path.Combine(scratchDirectory, $"{variant.Name}-fold{fold.Index}-{Config.Fingerprint(variant.Name)}");
+        string last = Path.Combine(runDirectory, "last.ckpt");
+
+        using var trainer = File.Exists(last) ? Trainer.Resume(last) : Trainer.Create(modelConfig, trainConfig, labels);
+        if (trainer.CompletedEpochs > 0) Log?.Invoke($"{variant.Name} fold {fold.Index + 1}: resuming from epoch {trainer.CompletedEpochs}");
+        TrainingStarted?.Invoke(trainer, variant, fold.Index);
+        trainer.Fit(train, validation, runDirectory, cancellation);
+        trainer.RestoreBest();
+        using var predictions = Evaluator.Predict(trainer.Model, test);
+        var report = predictions.Report(labels);
+        var best = trainer.History.Single(m => m.Epoch == trainer.BestEpoch);
+        var result = new FoldResult(variant.Name, fold.Index, Config.Fingerprint(variant.Name), train.Count, validation.Count, test.Count,
+            trainer.BestEpoch, trainer.BestMetric, report.Accuracy, report.MacroF1,
+            trainer.History.Sum(m => m.Seconds),
+            trainer.History.Average(m => m.ImagesPerSecond), best.MeanGates,
+            fold.Test.ToArray(), predictions.Actual, predictions.Predicted, Provenance.Current().Commit, DateTime.UtcNow);
+        try { Directory.Delete(runDirectory, recursive: true); } catch (IOException) { }
+        return result;
+    }
+
+    /// <summary>Per-variant figures over the results on file.</summary>
+    public static IReadOnlyList<VariantSummary> Summarise(IReadOnlyList<FoldResult> results, LabelSet labels, IEnumerable<string> variantOrder)
+    {
+        var summaries = new List<VariantSummary>();
+        foreach (var name in variantOrder)
+        {
+            var runs = results.Where(r => r.Variant == name).OrderBy(r => r.Fold).ToArray();
+            if (runs.Length == 0) continue;
+            var accuracies = runs.Select(r => r.TestAccuracy).ToArray();
+            double mean = accuracies.Average();
+            double std = runs.Length > 1 ? Math.Sqrt(accuracies.Sum(a => (a - mean) * (a - mean)) / (runs.Length - 1)) : 0;
+            var pooled = ClassificationReport.From(runs.SelectMany(r => r.Actual).ToArray(), runs.SelectMany(r => r.Predicted).ToArray(), labels);
+            var gates = runs.All(r => r.MeanGates is { Count: > 0 })
+                ? Enumerable.Range(0, runs[0].MeanGates!.Count).Select(i => runs.Average(r => r.MeanGates![i])).ToArray()
+                : null;
+            summaries.Add(new VariantSummary(name, runs.Length, mean, std, pooled.Accuracy, pooled.MacroF1,
+                pooled.PerClass.ToDictionary(c => c.Label, c => c.Recall), accuracies,
+                runs.Sum(r => r.Seconds), runs.Average(r => r.TrainImagesPerSecond), gates));
+        }
+        return summaries;
+    }
+
+    /// <summary>The pooled confusion report of one variant (every test image once).</summary>
+    public static ClassificationReport PooledReport(IReadOnlyList<FoldResult> results, string variant, LabelSet labels)
+    {
+        var runs = results.Where(r => r.Variant == variant).ToArray();
+        return ClassificationReport.From(runs.SelectMany(r => r.Actual).ToArray(), runs.SelectMany(r => r.Predicted).ToArray(), labels);
+    }
+}

@@ -1,0 +1,81 @@
+using System.Text.Json;
+using Fersnet.Cli;
+using Fersnet.Data;
+using Fersnet.Evaluation;
+using Fersnet.Training;
+using Spectre.Console.Cli.Testing;
+
+namespace Fersnet.Tests;
+
+public class ExperimentTests
+{
+    private static CommandAppResult Run(params string[] args)
+    {
+        var app = new CommandAppTester();
+        app.Configure(FersnetCli.Configure);
+        return app.Run(args);
+    }
+
+    [Fact]
+    public void Two_fold_one_epoch_ablation_end_to_end_and_resumable()
+    {
+        using var dir = new TempDir();
+        string outDir = dir.Combine("ablation"), notebook = dir.Combine("RESULTS.md");
+        File.WriteAllText(notebook, "# Results\n\nHand-written notes stay.\n");
+        string[] args = ["experiment", "--data", TestPaths.CkPlus, "--folds", "2", "--epochs", "1", "--width", "8",
+            "--subjects", "12", "--variants", "single,hard,fersnet", "--out", outDir, "--notebook", notebook, "--name", "tiny"];
+        var first = Run(args);
+        Assert.True(first.ExitCode == 0, first.Output);
+        Assert.Contains("6 training(s) finished", first.Output);
+
+        // Results: one line per (variant, fold), every test image once per variant, no subject on both sides.
+        var lines = File.ReadAllLines(Path.Combine(outDir, "results.jsonl")).Select(l => JsonSerializer.Deserialize<FoldResult>(l, Checkpoint.Json)!).ToArray();
+        Assert.Equal(6, lines.Length);
+        var samples = DatasetReader.Read(TestPaths.CkPlus).Samples;
+        var subjects = samples.Select(s => s.Subject).Distinct().Order(StringComparer.Ordinal).Take(12).ToHashSet();
+        var subset = samples.Where(s => subjects.Contains(s.Subject)).ToArray();
+        foreach (var variant in new[] { "single", "hard", "fersnet" })
+        {
+            var runs = lines.Where(l => l.Variant == variant).ToArray();
+            Assert.Equal([0, 1], runs.Select(r => r.Fold).Order());
+            Assert.Equal(subset.Length, runs.Sum(r => r.TestCount));
+            Assert.Equal(subset.Length, runs.SelectMany(r => r.TestIndices).Distinct().Count());
+            foreach (var run in runs)
+            {
+                var testSubjects = run.TestIndices.Select(i => subset[i].Subject).ToHashSet();
+                var otherFold = runs.Single(r => r.Fold != run.Fold);
+                Assert.DoesNotContain(otherFold.TestIndices, i => testSubjects.Contains(subset[i].Subject));
+                Assert.Equal(run.TestCount, run.Actual.Length);
+                Assert.Equal(run.TestCount + run.TrainCount + run.ValidationCount, subset.Length);
+                Assert.InRange(run.TestAccuracy, 0, 1);
+            }
+        }
+        Assert.NotNull(lines.First(l => l.Variant == "fersnet").MeanGates);
+
+        // Report: parses, has the fields the issue names, figures exist.
+        using var report = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "report.json")));
+        var fersnet = report.RootElement.GetProperty("variants").GetProperty("fersnet");
+        foreach (var field in new[] { "meanAccuracy", "stdAccuracy", "pooledAccuracy", "macroF1", "folds" })
+            Assert.True(fersnet.TryGetProperty(field, out _), $"report lacks {field}");
+        Assert.Equal(2, fersnet.GetProperty("folds").GetInt32());
+        Assert.True(report.RootElement.GetProperty("complete").GetBoolean());
+        foreach (var png in new[] { "variants.png", "confusion-single.png", "confusion-hard.png", "confusion-fersnet.png" })
+            Assert.True(File.Exists(Path.Combine(outDir, png)), $"{png} missing");
+        var text = File.ReadAllText(notebook);
+        Assert.Contains("Hand-written notes stay.", text);
+        Assert.Contains("<!-- BEGIN generated: tiny -->", text);
+        Assert.Contains("| fersnet | 2/2 |", text);
+
+        // Rerun: nothing left to train, the generated section is replaced, not duplicated.
+        var second = Run(args);
+        Assert.True(second.ExitCode == 0, second.Output);
+        Assert.Contains("0 training(s) finished", second.Output);
+        Assert.Equal(6, File.ReadAllLines(Path.Combine(outDir, "results.jsonl")).Length);
+        Assert.Equal(1, File.ReadAllText(notebook).Split("<!-- BEGIN generated: tiny -->").Length - 1);
+
+        // A changed budget does not silently mix with the old results.
+        var changed = Run([.. args.Select(a => a == "1" ? "2" : a)]);
+        Assert.Equal(1, changed.ExitCode);
+        Assert.Contains("another configuration", changed.Output);
+    }
+}
