@@ -85,7 +85,7 @@ public class ModelTests
         var names = model.named_parameters().Select(p => p.name).Where(n => n.Contains("flu")).ToArray();
         foreach (var direction in new[] { "fer_flus", "fes_flus" })
             for (int depth = 0; depth < 4; depth++)
-                foreach (var conv in new[] { "w_r", "w_z", "w", "u" })
+                foreach (var conv in new[] { "w_rz", "w", "u" })
                     Assert.Contains($"{direction}.{depth}.{conv}.conv.weight", names);
         Assert.DoesNotContain(names, n => n.EndsWith(".bias"));   // the paper's gates have no bias
     }
@@ -105,6 +105,20 @@ public class ModelTests
         Assert.True(candidate.abs().max().item<float>() <= 1);   // tanh
         // forward is exactly Mix(Fx, Candidate, z) with the gates computed from [Fx, Fy].
         Assert.True(flu.call(fx, fy).allclose(ConvFlu.Mix(fx, candidate, z), atol: 1e-6));
+    }
+
+    [Fact]
+    public void A_negative_gate_bias_makes_a_branch_start_by_keeping_its_own_features()
+    {
+        using var scope = NewDisposeScope();
+        var paper = new ConvFlu("paper", 16);
+        var biased = new ConvFlu("biased", 16, gateBias: -3);
+        var fx = randn(4, 16, 6, 6);
+        var fy = randn(4, 16, 6, 6);
+        Assert.InRange(paper.Gates(fx, fy).Z.mean().item<float>(), 0.4, 0.6);
+        Assert.InRange(biased.Gates(fx, fy).Z.mean().item<float>(), 0.02, 0.15);
+        Assert.Contains(biased.named_parameters(), p => p.name == "z_bias");
+        Assert.DoesNotContain(paper.named_parameters(), p => p.name == "z_bias");
     }
 
     [Fact]

@@ -75,6 +75,14 @@ public sealed class ExperimentCommand(IAnsiConsole console) : Command<Experiment
         [CommandOption("--synthesis-weight <W>")]
         public double SynthesisWeight { get; init; } = 1;
 
+        [CommandOption("--synthesis-every <K>")]
+        [Description("Synthesis phases on every k-th batch only; the others train recognition alone (default 1).")]
+        public int SynthesisEvery { get; init; } = 1;
+
+        [CommandOption("--gate-bias <B>")]
+        [Description("FERSNet: give each ConvFLU update gate a learnable bias starting at B (default: none, as the paper).")]
+        public double? GateBias { get; init; }
+
         [CommandOption("--no-synthesis-into-fer")]
         public bool NoSynthesisIntoFer { get; init; }
 
@@ -110,9 +118,10 @@ public sealed class ExperimentCommand(IAnsiConsole console) : Command<Experiment
                 Seed = settings.Seed,
                 SynthesisWarmupEpochs = settings.SynthesisWarmup,
                 SynthesisGradientsIntoFer = !settings.NoSynthesisIntoFer,
+            SynthesisEvery = settings.SynthesisEvery,
                 Losses = new LossWeights { Synthesis = settings.SynthesisWeight },
             };
-            var config = new ExperimentConfig(Path.GetFullPath(settings.Data), settings.Folds, settings.Seed, settings.Width, 48, settings.ValidationSplit, settings.Subjects, train);
+            var config = new ExperimentConfig(Path.GetFullPath(settings.Data), settings.Folds, settings.Seed, settings.Width, 48, settings.ValidationSplit, settings.Subjects, train, settings.GateBias);
             Directory.CreateDirectory(settings.Out);
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(results))!);
             string scratch = Path.Combine("runs", "experiments", name);

@@ -58,6 +58,14 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
         [Description("Scale of all synthesis losses relative to recognition (default 1).")]
         public double SynthesisWeight { get; init; } = 1;
 
+        [CommandOption("--synthesis-every <K>")]
+        [Description("Synthesis phases on every k-th batch only; the others train recognition alone (default 1).")]
+        public int SynthesisEvery { get; init; } = 1;
+
+        [CommandOption("--gate-bias <B>")]
+        [Description("FERSNet: give each ConvFLU update gate a learnable bias starting at B (default: none, as the paper).")]
+        public double? GateBias { get; init; }
+
         [CommandOption("--no-synthesis-into-fer")]
         [Description("FERSNet: synthesis losses do not reach the recognition branch's features.")]
         public bool NoSynthesisIntoFer { get; init; }
@@ -134,6 +142,7 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
         var kind = ModelFactory.ParseKind(settings.Model);
         var model = ModelConfig.FromPreset(settings.Preset, kind, labels.Count);
         if (settings.Width is { } width) model = model with { Width = width };
+        if (settings.GateBias is { } gateBias) model = model with { GateBias = gateBias };
         var config = new TrainConfig
         {
             Epochs = settings.Epochs ?? 30,
@@ -142,6 +151,7 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
             Seed = settings.Seed,
             SynthesisWarmupEpochs = settings.SynthesisWarmup,
             SynthesisGradientsIntoFer = !settings.NoSynthesisIntoFer,
+            SynthesisEvery = settings.SynthesisEvery,
             ClassWeights = settings.ClassWeights,
             Losses = new LossWeights { Synthesis = settings.SynthesisWeight },
             Augment = settings.NoAugment ? AugmentConfig.None : new AugmentConfig(),

@@ -29,7 +29,8 @@ public sealed record ExperimentConfig(
     int ImageSize,
     double ValidationSplit,
     int? Subjects,
-    TrainConfig Train)
+    TrainConfig Train,
+    double? GateBias = null)
 {
     public string Fingerprint(string variant)
     {
@@ -153,7 +154,7 @@ public sealed class Experiment(ExperimentConfig config, IReadOnlyList<Variant> v
         using var train = all.Subset(trainIndices);
         using var validation = all.Subset(validationIndices);
         using var test = all.Subset(fold.Test);
-        var modelConfig = new ModelConfig(variant.Kind, Config.ImageSize, Config.Width, false, labels.Count);
+        var modelConfig = new ModelConfig(variant.Kind, Config.ImageSize, Config.Width, false, labels.Count, GateBias: Config.GateBias);
         var trainConfig = variant.Adjust(Config.Train);
         string runDirectory = Path.Combine(scratchDirectory, $"{variant.Name}-fold{fold.Index}-{Config.Fingerprint(variant.Name)}");
         string last = Path.Combine(runDirectory, "last.ckpt");

@@ -1,5 +1,6 @@
 using TorchSharp;
 using static TorchSharp.torch;
+using TorchSharp.Modules;
 using static TorchSharp.torch.nn;
 
 namespace Fersnet.Models;
@@ -12,21 +13,25 @@ namespace Fersnet.Models;
 /// F~ = tanh(W * (r ⊙ Fy) + U * Fx)  candidate built from the other branch
 /// Fx' = (1 − z) ⊙ Fx + z ⊙ F~
 /// </code>
-/// All four are 3x3 convolutions without bias. One unit per direction and per depth.
+/// All four are 3x3 convolutions without bias. One unit per direction and per depth. W_r and W_z read the same
+/// input, so they are computed as one convolution with 2C outputs (r first, then z): the same arithmetic in one
+/// larger, faster kernel.
 /// </summary>
 public sealed class ConvFlu : Module<Tensor, Tensor, Tensor>
 {
-    private readonly SafeConv2d w_r;
-    private readonly SafeConv2d w_z;
+    private readonly SafeConv2d w_rz;
     private readonly SafeConv2d w;
     private readonly SafeConv2d u;
+    private readonly Parameter? z_bias;
 
-    public ConvFlu(string name, long channels) : base(name)
+    /// <param name="gateBias">null: the paper's unit, no biases. A value: the update gate gets a learnable bias
+    /// starting there (negative: each branch starts by keeping its own features, z ≈ σ(bias)).</param>
+    public ConvFlu(string name, long channels, double? gateBias = null) : base(name)
     {
-        w_r = new SafeConv2d("w_r", 2 * channels, channels, 3, padding: 1, bias: false);
-        w_z = new SafeConv2d("w_z", 2 * channels, channels, 3, padding: 1, bias: false);
+        w_rz = new SafeConv2d("w_rz", 2 * channels, 2 * channels, 3, padding: 1, bias: false);
         w = new SafeConv2d("w", channels, channels, 3, padding: 1, bias: false);
         u = new SafeConv2d("u", channels, channels, 3, padding: 1, bias: false);
+        if (gateBias is { } b) z_bias = Parameter(full(1, channels, 1, 1, b));
         RegisterComponents();
     }
 
@@ -59,7 +64,8 @@ public sealed class ConvFlu : Module<Tensor, Tensor, Tensor>
     public (Tensor R, Tensor Z) Gates(Tensor fx, Tensor fy)
     {
         var both = cat([fx, fy], 1);                                  // (B,2C,H,W)
-        return (sigmoid(w_r.call(both)), sigmoid(w_z.call(both)));
+        var rz = w_rz.call(both).chunk(2, 1);                         // 2 x (B,C,H,W)
+        return (sigmoid(rz[0]), sigmoid(z_bias is null ? rz[1] : rz[1] + z_bias));
     }
 
     /// <summary>F~ = tanh(W * (r ⊙ Fy) + U * Fx).</summary>

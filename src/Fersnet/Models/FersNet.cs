@@ -38,8 +38,8 @@ public sealed class FersNet : MultiTaskModel
             long channels = config.BlockWidth(depth);
             fer_blocks.Add(new ConvBlock($"fer_block{depth}", inChannels, channels));
             fes_blocks.Add(new ConvBlock($"fes_block{depth}", inChannels, channels));
-            fer_flus.Add(new ConvFlu($"fer_flu{depth}", channels));
-            fes_flus.Add(new ConvFlu($"fes_flu{depth}", channels));
+            fer_flus.Add(new ConvFlu($"fer_flu{depth}", channels, config.GateBias));
+            fes_flus.Add(new ConvFlu($"fes_flu{depth}", channels, config.GateBias));
             inChannels = channels;
         }
         fer_head = new FerHead("fer_head", inChannels, config.Classes, config.Dropout);

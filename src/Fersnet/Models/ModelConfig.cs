@@ -21,13 +21,16 @@ public enum ModelKind
 /// false: blocks double it, w, 2w, 4w, 8w.</param>
 /// <param name="Classes">Number of expression classes (from the data).</param>
 /// <param name="Dropout">Dropout before the FER classifier.</param>
+/// <param name="GateBias">FERSNet: null for the paper's bias-free ConvFLUs; a value gives each update gate a learnable
+/// bias starting there (see <see cref="ConvFlu"/>).</param>
 public sealed record ModelConfig(
     ModelKind Kind,
     int ImageSize,
     int Width,
     bool ConstantWidth,
     int Classes,
-    double Dropout = 0.3)
+    double Dropout = 0.3,
+    double? GateBias = null)
 {
     public const int Blocks = 4;
 

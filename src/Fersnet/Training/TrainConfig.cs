@@ -41,6 +41,9 @@ public sealed record TrainConfig
     public int SynthesisWarmupEpochs { get; init; }
     /// <summary>false: synthesis losses do not reach the FER branch through the FES-side gates (FERSNet only).</summary>
     public bool SynthesisGradientsIntoFer { get; init; } = true;
+    /// <summary>Run the synthesis phases (discriminator, generator losses) on every k-th batch only; the other
+    /// batches train recognition alone. 1: every batch.</summary>
+    public int SynthesisEvery { get; init; } = 1;
     /// <summary>Global gradient-norm clip of every step (also where non-finite gradients are caught).</summary>
     public double GradientClip { get; init; } = 10;
     public AugmentConfig Augment { get; init; } = new();
@@ -50,6 +53,7 @@ public sealed record TrainConfig
         if (Epochs < 1) throw new ArgumentException("epochs must be at least 1");
         if (BatchSize < 2) throw new ArgumentException("batch size must be at least 2 (batch norm)");
         if (LearningRate <= 0 || DiscriminatorLearningRate <= 0) throw new ArgumentException("learning rates must be positive");
+        if (SynthesisEvery < 1) throw new ArgumentException("synthesis-every must be at least 1");
     }
 }
 

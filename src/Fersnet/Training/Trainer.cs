@@ -174,7 +174,8 @@ public sealed class Trainer : IDisposable
             long length = Math.Min(Config.BatchSize, train.Count - start);
             using var scope = NewDisposeScope();
             var indices = order.narrow(0, start, length);
-            var step = TrainStep(train.Images.index_select(0, indices), train.Labels.index_select(0, indices), synthesis, epoch, batch);
+            bool synthesisStep = synthesis && batch % Config.SynthesisEvery == 0;
+            var step = TrainStep(train.Images.index_select(0, indices), train.Labels.index_select(0, indices), synthesisStep, epoch, batch);
             foreach (var (term, value) in step.Terms) sums[term] = sums.GetValueOrDefault(term) + value * length;
             seen += length;
             correct += step.Correct;
@@ -249,6 +250,7 @@ public sealed class Trainer : IDisposable
 
         // Phase 2: recognition and generator.
         optimizer.zero_grad();
+        (Tensor Buffer, Tensor Saved)[]? realStatistics = null;
         var ferLoss = Losses.Classification(output.FerLogits, labels, Config.LabelSmoothing, classWeights);
         Record("fer", ferLoss);
         var loss = Config.Losses.Fer * ferLoss;
@@ -260,7 +262,10 @@ public sealed class Trainer : IDisposable
             var adversarial = Losses.GeneratorAdversarial(Config.Adversarial, onFake.Realism);
             var classification = Losses.Classification(onFake.ClassLogits, targetLabel!);
             var sourceOneHot = one_hot(labels, Labels.Count).to(ScalarType.Float32);
-            var xReconstructed = Model.call(xFake, sourceOneHot).Synthesized!;          // source → target → source
+            // source → target → source. Generated faces must not move the batch-norm statistics, which evaluation
+            // uses on real faces only: they are put back once backward no longer needs the saved tensors.
+            realStatistics = SnapshotRunningStatistics(Model);
+            var xReconstructed = Model.call(xFake, sourceOneHot).Synthesized!;
             var cycle = l1_loss(xReconstructed, xReal);
             var identity = Losses.MaskedL1(xFake, xReal, targetLabel!.eq(labels).to(ScalarType.Float32));
             SetRequiresGrad(Discriminator, true);
@@ -272,12 +277,23 @@ public sealed class Trainer : IDisposable
             Record("identity", identity);
         }
         loss.backward();
+        if (realStatistics is not null) RestoreRunningStatistics(realStatistics);
         CheckAndClip(Model, "model", epoch, batch);
         optimizer.step();
 
         // Phase 3: logging.
         long correctCount = output.FerLogits.argmax(1).eq(labels).sum().item<long>();
         return new StepResult(terms, correctCount);
+    }
+
+    /// <summary>Copies of every batch-norm buffer (running mean and variance, batch count), beside the buffers themselves.</summary>
+    private static (Tensor Buffer, Tensor Saved)[] SnapshotRunningStatistics(nn.Module module) =>
+        module.buffers().Select(b => (b, b.clone())).ToArray();
+
+    private static void RestoreRunningStatistics((Tensor Buffer, Tensor Saved)[] statistics)
+    {
+        using var _ = no_grad();
+        foreach (var (buffer, saved) in statistics) buffer.copy_(saved);
     }
 
     private static void SetRequiresGrad(nn.Module module, bool requiresGrad)
