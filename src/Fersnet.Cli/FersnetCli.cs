@@ -23,6 +23,9 @@ public static class FersnetCli
         config.AddCommand<ExperimentCommand>("experiment")
             .WithDescription("Subject-independent k-fold ablation of single, hard and fersnet; resumable; writes a report.")
             .WithExample("experiment", "--data", "../shared/data/ckplus48", "--folds", "10", "--out", "runs/ck-ablation");
+        config.AddCommand<BenchCommand>("bench")
+            .WithDescription("Training images/s, inference faces/s and latency of each model, with FLOPs and share of the CPU's peak.")
+            .WithExample("bench", "--json", "docs/results/bench.json", "--notebook", "docs/RESULTS.md");
         config.AddCommand<EvaluateCommand>("evaluate")
             .WithDescription("Accuracy, macro-F1, per-class recall/precision and confusion matrix of a checkpoint on a dataset.")
             .WithExample("evaluate", "--checkpoint", "runs/ck-fersnet/best.ckpt", "--data", "../shared/data/ckplus48");

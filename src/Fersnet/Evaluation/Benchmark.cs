@@ -1,0 +1,111 @@
+using System.Diagnostics;
+using Fersnet.Data;
+using Fersnet.Models;
+using Fersnet.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Fersnet.Evaluation;
+
+/// <summary>Median and spread of repeated measurements.</summary>
+public sealed record Stat(double Median, double Min, double Max, IReadOnlyList<double> Samples)
+{
+    public static Stat Of(IReadOnlyList<double> samples)
+    {
+        var sorted = samples.Order().ToArray();
+        double median = sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
+        return new Stat(median, sorted[0], sorted[^1], samples);
+    }
+}
+
+public sealed record BenchConfig(
+    IReadOnlyList<ModelKind> Models,
+    string Preset = "lite",
+    int TrainBatch = 64,
+    int InferenceBatch = 64,
+    int SynthesisEvery = 1,
+    int Warmup = 2,
+    int Repetitions = 5,
+    int Seed = 1);
+
+/// <summary>What one model measured.</summary>
+public sealed record ModelBench(
+    string Model,
+    string Preset,
+    double TrainGflopPerImage,
+    double RecognitionMflopPerImage,
+    Stat TrainImagesPerSecond,
+    Stat InferenceFacesPerSecond,
+    Stat SingleFaceLatencyMs,
+    double TrainGflops,
+    double InferenceGflops,
+    double TrainPeakShare,
+    double InferencePeakShare);
+
+/// <summary>
+/// Measures training images/s (full steps: recognition, generator and discriminator), batched inference faces/s
+/// (recognition only, no_grad, eval) and single-face latency, with warm-up and repetitions, and relates them to the
+/// FLOPs counted from the layer shapes and to the CPU's peak.
+/// </summary>
+public static class Benchmark
+{
+    public static IReadOnlyList<ModelBench> Run(BenchConfig config, CpuPeak peak, Action<string>? log = null)
+    {
+        var results = new List<ModelBench>();
+        var labels = new LabelSet([Expression.Anger, Expression.Contempt, Expression.Disgust, Expression.Fear, Expression.Happiness, Expression.Sadness, Expression.Surprise]);
+        foreach (var kind in config.Models)
+        {
+            var modelConfig = ModelConfig.FromPreset(config.Preset, kind, labels.Count);
+            int side = modelConfig.ImageSize;
+            var generator = new Generator((ulong)config.Seed);
+            using var images = rand([config.TrainBatch, 1, side, side], generator: generator) * 2 - 1;
+            using var classes = randint(0, labels.Count, [config.TrainBatch], generator: generator, dtype: ScalarType.Int64);
+            var trainConfig = new TrainConfig { BatchSize = config.TrainBatch, Seed = config.Seed, SynthesisEvery = config.SynthesisEvery };
+            using var trainer = Trainer.Create(modelConfig, trainConfig, labels);
+
+            // Training: each repetition times SynthesisEvery steps, so the mix of step kinds is the configured one.
+            int stepsPerRepetition = modelConfig.HasSynthesis ? config.SynthesisEvery : 1;
+            double TrainOnce()
+            {
+                var clock = Stopwatch.StartNew();
+                for (int step = 0; step < stepsPerRepetition; step++)
+                    trainer.TrainStep(images, classes, synthesis: modelConfig.HasSynthesis && step == 0);
+                return stepsPerRepetition * config.TrainBatch / clock.Elapsed.TotalSeconds;
+            }
+            var train = Measure(TrainOnce, config);
+            log?.Invoke($"{kind}: train {train.Median:F1} img/s");
+
+            trainer.Model.eval();
+            using var batch = rand([config.InferenceBatch, 1, side, side], generator: generator) * 2 - 1;
+            using var single = rand([1, 1, side, side], generator: generator) * 2 - 1;
+            double Infer(Tensor input, int times)
+            {
+                using var _ = no_grad();
+                var clock = Stopwatch.StartNew();
+                for (int i = 0; i < times; i++)
+                {
+                    using var scope = NewDisposeScope();
+                    trainer.Model.call(input, null);
+                }
+                return clock.Elapsed.TotalSeconds / times;
+            }
+            int batches = Math.Max(1, 512 / config.InferenceBatch);
+            var inference = Measure(() => config.InferenceBatch / Infer(batch, batches), config);
+            var latency = Measure(() => 1000 * Infer(single, 20), config);
+            log?.Invoke($"{kind}: inference {inference.Median:F0} faces/s, latency {latency.Median:F2} ms");
+
+            double trainFlops = FlopCount.TrainFlopsPerImage(modelConfig, config.SynthesisEvery);
+            double inferenceFlops = FlopCount.RecognitionFlopsPerImage(modelConfig);
+            double trainGflops = train.Median * trainFlops / 1e9, inferenceGflops = inference.Median * inferenceFlops / 1e9;
+            results.Add(new ModelBench(kind.ToString().ToLowerInvariant(), config.Preset, trainFlops / 1e9, inferenceFlops / 1e6,
+                train, inference, latency, trainGflops, inferenceGflops, trainGflops / peak.Gflops, inferenceGflops / peak.Gflops));
+        }
+        return results;
+    }
+
+    private static Stat Measure(Func<double> once, BenchConfig config)
+    {
+        for (int i = 0; i < config.Warmup; i++) once();
+        return Stat.Of(Enumerable.Range(0, config.Repetitions).Select(_ => once()).ToArray());
+    }
+}
