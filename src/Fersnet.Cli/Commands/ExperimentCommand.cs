@@ -13,7 +13,7 @@ namespace Fersnet.Cli.Commands;
 /// </summary>
 public sealed class ExperimentCommand(IAnsiConsole console) : Command<ExperimentCommand.Settings>
 {
-    public sealed class Settings : CommandSettings
+    public sealed class Settings : TrainingSettings
     {
         [CommandOption("--data <DIR>")]
         [Description("Dataset with subjects (CK+, JAFFE) or any class-folder dataset (grouped per image).")]
@@ -46,21 +46,6 @@ public sealed class ExperimentCommand(IAnsiConsole console) : Command<Experiment
         [Description("Name of the experiment in the notebook (default: the --out folder's name).")]
         public string? Name { get; init; }
 
-        [CommandOption("--epochs <N>")]
-        public int Epochs { get; init; } = 30;
-
-        [CommandOption("--batch-size <N>")]
-        public int BatchSize { get; init; } = 64;
-
-        [CommandOption("--lr <RATE>")]
-        public double LearningRate { get; init; } = 2e-3;
-
-        [CommandOption("--width <N>")]
-        public int Width { get; init; } = 16;
-
-        [CommandOption("--seed <N>")]
-        public int Seed { get; init; } = 1;
-
         [CommandOption("--val-split <FRACTION>")]
         [Description("Share of each fold's training subjects held out for model selection (default 0.1).")]
         public double ValidationSplit { get; init; } = 0.1;
@@ -68,23 +53,6 @@ public sealed class ExperimentCommand(IAnsiConsole console) : Command<Experiment
         [CommandOption("--subjects <N>")]
         [Description("Use only the first N subjects (quick experiments and tests).")]
         public int? Subjects { get; init; }
-
-        [CommandOption("--synthesis-warmup <EPOCHS>")]
-        public int SynthesisWarmup { get; init; }
-
-        [CommandOption("--synthesis-weight <W>")]
-        public double SynthesisWeight { get; init; } = 1;
-
-        [CommandOption("--synthesis-every <K>")]
-        [Description("Synthesis phases on every k-th batch only; the others train recognition alone (default 1).")]
-        public int SynthesisEvery { get; init; } = 1;
-
-        [CommandOption("--gate-bias <B>")]
-        [Description("FERSNet: give each ConvFLU update gate a learnable bias starting at B (default: none, as the paper).")]
-        public double? GateBias { get; init; }
-
-        [CommandOption("--no-synthesis-into-fer")]
-        public bool NoSynthesisIntoFer { get; init; }
 
         [CommandOption("--max-runs <N>")]
         [Description("Stop after N (variant, fold) trainings; rerun to continue.")]
@@ -110,18 +78,8 @@ public sealed class ExperimentCommand(IAnsiConsole console) : Command<Experiment
         try
         {
             var variants = settings.Variants.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(Variant.Parse).ToArray();
-            var train = new TrainConfig
-            {
-                Epochs = settings.Epochs,
-                BatchSize = settings.BatchSize,
-                LearningRate = settings.LearningRate,
-                Seed = settings.Seed,
-                SynthesisWarmupEpochs = settings.SynthesisWarmup,
-                SynthesisGradientsIntoFer = !settings.NoSynthesisIntoFer,
-            SynthesisEvery = settings.SynthesisEvery,
-                Losses = new LossWeights { Synthesis = settings.SynthesisWeight },
-            };
-            var config = new ExperimentConfig(Path.GetFullPath(settings.Data), settings.Folds, settings.Seed, settings.Width, 48, settings.ValidationSplit, settings.Subjects, train, settings.GateBias);
+            var train = settings.ToTrainConfig();
+            var config = new ExperimentConfig(Path.GetFullPath(settings.Data), settings.Folds, settings.Seed, settings.Width ?? 16, 48, settings.ValidationSplit, settings.Subjects, train, settings.GateBias);
             Directory.CreateDirectory(settings.Out);
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(results))!);
             string scratch = Path.Combine("runs", "experiments", name);

@@ -10,7 +10,7 @@ namespace Fersnet.Cli.Commands;
 /// <summary><c>fersnet train</c>: trains one model into a run folder (checkpoints, metrics.jsonl, curves.png).</summary>
 public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Settings>
 {
-    public sealed class Settings : CommandSettings
+    public sealed class Settings : TrainingSettings
     {
         [CommandOption("--data <DIR>")]
         [Description("Training dataset (folder or fer2013.csv). Not needed with --resume.")]
@@ -24,24 +24,6 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
         [Description("lite (48x48, widths 16..128: for CPUs; default) or paper (96x96, 256 channels: for GPUs).")]
         public string Preset { get; init; } = "lite";
 
-        [CommandOption("--width <N>")]
-        [Description("First-block width of the lite preset (default 16).")]
-        public int? Width { get; init; }
-
-        [CommandOption("--epochs <N>")]
-        [Description("Epochs to train (default 30). With --resume, a larger value extends the run.")]
-        public int? Epochs { get; init; }
-
-        [CommandOption("--batch-size <N>")]
-        public int BatchSize { get; init; } = 64;
-
-        [CommandOption("--lr <RATE>")]
-        [Description("Peak learning rate (default 0.002, cosine decay).")]
-        public double LearningRate { get; init; } = 2e-3;
-
-        [CommandOption("--seed <N>")]
-        public int Seed { get; init; } = 1;
-
         [CommandOption("--val <DIR>")]
         [Description("Separate validation dataset. FER2013 validates on PublicTest by default.")]
         public string? Validation { get; init; }
@@ -49,33 +31,6 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
         [CommandOption("--val-split <FRACTION>")]
         [Description("Otherwise: share of training subjects held out for validation (default 0.1; 0: none).")]
         public double ValidationSplit { get; init; } = 0.1;
-
-        [CommandOption("--synthesis-warmup <EPOCHS>")]
-        [Description("Recognition-only epochs before the synthesis losses start (default 0).")]
-        public int SynthesisWarmup { get; init; }
-
-        [CommandOption("--synthesis-weight <W>")]
-        [Description("Scale of all synthesis losses relative to recognition (default 1).")]
-        public double SynthesisWeight { get; init; } = 1;
-
-        [CommandOption("--synthesis-every <K>")]
-        [Description("Synthesis phases on every k-th batch only; the others train recognition alone (default 1).")]
-        public int SynthesisEvery { get; init; } = 1;
-
-        [CommandOption("--gate-bias <B>")]
-        [Description("FERSNet: give each ConvFLU update gate a learnable bias starting at B (default: none, as the paper).")]
-        public double? GateBias { get; init; }
-
-        [CommandOption("--no-synthesis-into-fer")]
-        [Description("FERSNet: synthesis losses do not reach the recognition branch's features.")]
-        public bool NoSynthesisIntoFer { get; init; }
-
-        [CommandOption("--class-weights")]
-        [Description("Weight the recognition loss by inverse class frequency.")]
-        public bool ClassWeights { get; init; }
-
-        [CommandOption("--no-augment")]
-        public bool NoAugment { get; init; }
 
         [CommandOption("--out <DIR>")]
         [Description("Run folder (default runs/<model>-<date>).")]
@@ -143,19 +98,7 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
         var model = ModelConfig.FromPreset(settings.Preset, kind, labels.Count);
         if (settings.Width is { } width) model = model with { Width = width };
         if (settings.GateBias is { } gateBias) model = model with { GateBias = gateBias };
-        var config = new TrainConfig
-        {
-            Epochs = settings.Epochs ?? 30,
-            BatchSize = settings.BatchSize,
-            LearningRate = settings.LearningRate,
-            Seed = settings.Seed,
-            SynthesisWarmupEpochs = settings.SynthesisWarmup,
-            SynthesisGradientsIntoFer = !settings.NoSynthesisIntoFer,
-            SynthesisEvery = settings.SynthesisEvery,
-            ClassWeights = settings.ClassWeights,
-            Losses = new LossWeights { Synthesis = settings.SynthesisWeight },
-            Augment = settings.NoAugment ? AugmentConfig.None : new AugmentConfig(),
-        };
+        var config = settings.ToTrainConfig();
         return Trainer.Create(model, config, labels, data);
     }
 

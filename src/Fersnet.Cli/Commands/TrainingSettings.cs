@@ -1,0 +1,69 @@
+using System.ComponentModel;
+using Fersnet.Data;
+using Fersnet.Training;
+using Spectre.Console.Cli;
+
+namespace Fersnet.Cli.Commands;
+
+/// <summary>The training options that <c>train</c> and <c>experiment</c> share, and the <see cref="TrainConfig"/> they make.</summary>
+public class TrainingSettings : CommandSettings
+{
+    [CommandOption("--width <N>")]
+    [Description("First-block width of the lite preset (default 16).")]
+    public int? Width { get; init; }
+
+    [CommandOption("--epochs <N>")]
+    [Description("Epochs to train (default 30).")]
+    public int? Epochs { get; init; }
+
+    [CommandOption("--batch-size <N>")]
+    public int BatchSize { get; init; } = 64;
+
+    [CommandOption("--lr <RATE>")]
+    [Description("Peak learning rate (default 0.002, cosine decay).")]
+    public double LearningRate { get; init; } = 2e-3;
+
+    [CommandOption("--seed <N>")]
+    public int Seed { get; init; } = 1;
+
+    [CommandOption("--synthesis-warmup <EPOCHS>")]
+    [Description("Recognition-only epochs before the synthesis losses start (default 0).")]
+    public int SynthesisWarmup { get; init; }
+
+    [CommandOption("--synthesis-weight <W>")]
+    [Description("Scale of all synthesis losses relative to recognition (default 1).")]
+    public double SynthesisWeight { get; init; } = 1;
+
+    [CommandOption("--synthesis-every <K>")]
+    [Description("Synthesis phases on every k-th batch only; the others train recognition alone (default 1).")]
+    public int SynthesisEvery { get; init; } = 1;
+
+    [CommandOption("--gate-bias <B>")]
+    [Description("FERSNet: give each ConvFLU update gate a learnable bias starting at B (default: none, as the paper).")]
+    public double? GateBias { get; init; }
+
+    [CommandOption("--no-synthesis-into-fer")]
+    [Description("FERSNet: synthesis losses do not reach the recognition branch's features.")]
+    public bool NoSynthesisIntoFer { get; init; }
+
+    [CommandOption("--class-weights")]
+    [Description("Weight the recognition loss by inverse class frequency.")]
+    public bool ClassWeights { get; init; }
+
+    [CommandOption("--no-augment")]
+    public bool NoAugment { get; init; }
+
+    public TrainConfig ToTrainConfig() => new()
+    {
+        Epochs = Epochs ?? 30,
+        BatchSize = BatchSize,
+        LearningRate = LearningRate,
+        Seed = Seed,
+        SynthesisWarmupEpochs = SynthesisWarmup,
+        SynthesisGradientsIntoFer = !NoSynthesisIntoFer,
+        SynthesisEvery = SynthesisEvery,
+        ClassWeights = ClassWeights,
+        Losses = new LossWeights { Synthesis = SynthesisWeight },
+        Augment = NoAugment ? AugmentConfig.None : new AugmentConfig(),
+    };
+}
