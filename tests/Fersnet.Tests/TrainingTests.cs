@@ -124,6 +124,9 @@ public class TrainingTests
         Assert.All(last.MeanGates, z => Assert.InRange(z, 0, 1));
         Assert.All(last.Terms.Values, v => Assert.True(double.IsFinite(v)));
         Assert.True(trainer.History[^1].TrainLoss < trainer.History[0].TrainLoss);
+        // Selection only looks at the second half of the run (epochs 3..5 of 5).
+        Assert.InRange(trainer.BestEpoch, 3, 5);
+        Assert.Equal(trainer.History.Where(m => m.Epoch >= 3).Max(m => m.ValidationAccuracy), trainer.BestMetric);
     }
 
     [Fact]

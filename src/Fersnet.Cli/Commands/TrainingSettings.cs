@@ -46,6 +46,14 @@ public class TrainingSettings : CommandSettings
     [Description("FERSNet: synthesis losses do not reach the recognition branch's features.")]
     public bool NoSynthesisIntoFer { get; init; }
 
+    [CommandOption("--select-from <FRACTION>")]
+    [Description("Model selection considers epochs from this fraction of the run on (default 0.5; 0: all).")]
+    public double SelectFrom { get; init; } = 0.5;
+
+    [CommandOption("--adversarial <LOSS>")]
+    [Description("lsgan (default) or hinge.")]
+    public string Adversarial { get; init; } = "lsgan";
+
     [CommandOption("--class-weights")]
     [Description("Weight the recognition loss by inverse class frequency.")]
     public bool ClassWeights { get; init; }
@@ -63,7 +71,10 @@ public class TrainingSettings : CommandSettings
         SynthesisGradientsIntoFer = !NoSynthesisIntoFer,
         SynthesisEvery = SynthesisEvery,
         ClassWeights = ClassWeights,
+        SelectionStart = SelectFrom,
         Losses = new LossWeights { Synthesis = SynthesisWeight },
         Augment = NoAugment ? AugmentConfig.None : new AugmentConfig(),
+        Adversarial = Enum.TryParse<AdversarialLoss>(Adversarial, ignoreCase: true, out var loss)
+            ? loss : throw new ArgumentException($"unknown adversarial loss '{Adversarial}' (known: lsgan, hinge)"),
     };
 }

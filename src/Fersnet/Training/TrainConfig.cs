@@ -47,6 +47,12 @@ public sealed record TrainConfig
     /// <summary>Global gradient-norm clip of every step (also where non-finite gradients are caught).</summary>
     public double GradientClip { get; init; } = 10;
     public AugmentConfig Augment { get; init; } = new();
+    /// <summary>
+    /// Model selection (best.ckpt, the weights an experiment tests) considers epochs from this fraction of the run on,
+    /// keeping the later epoch on ties. Validation sets of a few subjects are noisy: an early lucky peak, taken at a
+    /// high learning rate, is a worse bet than the settled second half of a cosine schedule. 0: every epoch.
+    /// </summary>
+    public double SelectionStart { get; init; } = 0.5;
 
     public void Validate()
     {
@@ -54,6 +60,7 @@ public sealed record TrainConfig
         if (BatchSize < 2) throw new ArgumentException("batch size must be at least 2 (batch norm)");
         if (LearningRate <= 0 || DiscriminatorLearningRate <= 0) throw new ArgumentException("learning rates must be positive");
         if (SynthesisEvery < 1) throw new ArgumentException("synthesis-every must be at least 1");
+        if (SelectionStart < 0 || SelectionStart >= 1) throw new ArgumentException("selection start must be in [0, 1)");
     }
 }
 

@@ -121,7 +121,8 @@ public sealed class Trainer : IDisposable
             History.Add(metrics);
             CompletedEpochs++;
             double score = metrics.ValidationAccuracy ?? metrics.TrainAccuracy;
-            bool improved = score > BestMetric;
+            bool selectable = metrics.Epoch > (int)Math.Floor(Config.SelectionStart * Config.Epochs);
+            bool improved = selectable && score >= BestMetric;
             if (improved)
             {
                 (BestMetric, BestEpoch) = (score, metrics.Epoch);
