@@ -40,6 +40,36 @@ public class DataInspectCommandTests
     }
 
     [Fact]
+    public void Inspect_warns_when_a_split_is_much_blurrier_than_another()
+    {
+        using var dir = new TempDir();
+        for (int i = 0; i < 6; i++)
+        {
+            string sharp = dir.Combine("test", i % 2 == 0 ? "happy" : "sad", $"PrivateTest_{i}.png");
+            Fixtures.WriteFace(sharp, i);
+            string blurred = dir.Combine("train", i % 2 == 0 ? "happy" : "sad", $"Training_{i}.png");
+            Fixtures.WriteFace(blurred, i);
+            using var image = OpenCvSharp.Cv2.ImRead(blurred, OpenCvSharp.ImreadModes.Grayscale);
+            OpenCvSharp.Cv2.GaussianBlur(image, image, new OpenCvSharp.Size(15, 15), 5);
+            OpenCvSharp.Cv2.ImWrite(blurred, image);
+        }
+        var result = Run("data", "inspect", dir.Path);
+        Assert.Equal(0, result.ExitCode);
+        Assert.Contains("warning:", result.Output);
+        Assert.Contains("split 'Training' is much blurrier", result.Output);
+    }
+
+    [Fact]
+    public void Inspect_real_fer2013_reports_its_splits_and_the_blurred_training_split()
+    {
+        var result = Run("data", "inspect", TestPaths.Fer2013);
+        Assert.Equal(0, result.ExitCode);
+        Assert.Contains("layout: Fer2013Folders, images: 35887, classes: 7", result.Output);
+        Assert.Matches(@"total\s*│\s*28709\s*│\s*3589\s*│\s*3589", result.Output);
+        Assert.Contains("split 'Training' is much blurrier", result.Output);
+    }
+
+    [Fact]
     public void Inspect_a_missing_folder_fails_with_its_name()
     {
         var result = Run("data", "inspect", "/no/such/folder");

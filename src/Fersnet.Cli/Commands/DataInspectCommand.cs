@@ -38,15 +38,21 @@ public sealed class DataInspectCommand(IAnsiConsole console) : Command<DataInspe
 
         var samples = scan.Samples;
         var skipped = scan.Skipped;
+        IReadOnlyList<SplitSharpness> sharpness = [];
         if (!settings.NoDecode)
         {
-            // Decoding at the dataset's own size keeps this a check of the files, not a preprocessing run.
+            // Decoding at 48x48 (the lite models' size) checks the files and measures what the models will see.
             using var decoded = FaceDataLoader.Load(scan, size: 48);
             samples = decoded.Samples;
             skipped = decoded.Skipped;
+            sharpness = QualityCheck.SharpnessBySplit(decoded);
         }
         var inspected = scan with { Samples = samples, Skipped = skipped };
         Render(console, inspected, settings.ShowSkipped);
+        if (sharpness.Count > 0)
+            console.MarkupLineInterpolated($"sharpness (median Laplacian variance at 48x48): {string.Join(", ", sharpness.Select(s => $"{(s.Split.Length == 0 ? "all" : s.Split)} {s.Median:F0}"))}");
+        if (QualityCheck.SharpnessMismatch(sharpness) is { } warning)
+            console.MarkupLineInterpolated($"[yellow]warning:[/] {warning}");
         return 0;
     }
 

@@ -72,6 +72,8 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
             using var sets = TrainingData.Load(data, trainer.Model.Config.ImageSize, trainer.Labels);
             console.MarkupLineInterpolated($"train {sets.Train.Count} images, validation {sets.Validation?.Count ?? 0}, skipped {sets.Skipped.Count}; classes: {string.Join(", ", trainer.Labels.Names)}");
             foreach (var skip in sets.Skipped.Take(10)) console.MarkupLineInterpolated($"  [yellow]skipped[/] {skip.Path}: {skip.Reason}");
+            if (sets.Validation is not null && QualityCheck.SharpnessMismatch(sets.Train, sets.Validation) is { } warning)
+                console.MarkupLineInterpolated($"[yellow]warning:[/] {warning}");
             console.MarkupLineInterpolated($"model {trainer.Model.Config.Kind} ({trainer.Model.parameters().Sum(p => p.numel()) / 1e6:F2}M parameters), run folder [bold]{runDirectory}[/], from epoch {trainer.CompletedEpochs + 1} to {trainer.Config.Epochs}");
 
             try

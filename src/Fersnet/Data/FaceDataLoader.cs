@@ -18,7 +18,11 @@ public sealed class FaceTensorSet : IDisposable
     public IReadOnlyList<SkippedFile> Skipped { get; }
     public int ImageSize { get; }
 
-    public FaceTensorSet(Tensor images, Tensor labels, IReadOnlyList<FaceSample> samples, LabelSet labelSet, IReadOnlyList<SkippedFile> skipped)
+    /// <summary>Per-image sharpness (<see cref="FaceImage.Sharpness"/>) at the loaded size, when it was measured.</summary>
+    public IReadOnlyList<double>? Sharpness { get; }
+
+    public FaceTensorSet(Tensor images, Tensor labels, IReadOnlyList<FaceSample> samples, LabelSet labelSet, IReadOnlyList<SkippedFile> skipped,
+        IReadOnlyList<double>? sharpness = null)
     {
         if (images.shape.Length != 4 || images.shape[0] != samples.Count || labels.shape[0] != samples.Count)
             throw new ArgumentException($"images {string.Join('x', images.shape)} and labels {labels.shape[0]} do not match {samples.Count} samples");
@@ -28,6 +32,7 @@ public sealed class FaceTensorSet : IDisposable
         LabelSet = labelSet;
         Skipped = skipped;
         ImageSize = (int)images.shape[3];
+        Sharpness = sharpness;
     }
 
     public int Count => Samples.Count;
@@ -37,7 +42,7 @@ public sealed class FaceTensorSet : IDisposable
     {
         using var index = tensor(indices.Select(i => (long)i).ToArray(), ScalarType.Int64);
         return new FaceTensorSet(Images.index_select(0, index), Labels.index_select(0, index),
-            indices.Select(i => Samples[i]).ToArray(), LabelSet, []);
+            indices.Select(i => Samples[i]).ToArray(), LabelSet, [], Sharpness is null ? null : indices.Select(i => Sharpness[i]).ToArray());
     }
 
     /// <summary>Number of images of each class, in <see cref="LabelSet"/> order.</summary>
@@ -68,6 +73,7 @@ public static class FaceDataLoader
         labels ??= scan.Labels;
         int pixels = size * size;
         var buffer = new float[scan.Samples.Count * pixels];
+        var sharpness = new double[scan.Samples.Count];
         var failures = new ConcurrentDictionary<int, string>();
         int done = 0;
         Parallel.For(0, scan.Samples.Count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i =>
@@ -78,6 +84,7 @@ public static class FaceDataLoader
                 using var gray = Decode(sample);
                 using var square = FaceImage.ResizeSquare(gray, size);
                 FaceImage.ToUnitRange(square, buffer.AsSpan(i * pixels, pixels));
+                sharpness[i] = FaceImage.Sharpness(square);
             }
             catch (ImageException e)
             {
@@ -99,7 +106,7 @@ public static class FaceDataLoader
         for (int k = 0; k < kept.Length; k++) buffer.AsSpan(kept[k] * pixels, pixels).CopyTo(keptPixels.AsSpan(k * pixels, pixels));
         var images = tensor(keptPixels, [kept.Length, 1, size, size]);
         var classIndices = tensor(kept.Select(i => (long)labels.IndexOf(scan.Samples[i].Label)).ToArray(), ScalarType.Int64);
-        return new FaceTensorSet(images, classIndices, kept.Select(i => scan.Samples[i]).ToArray(), labels, skipped);
+        return new FaceTensorSet(images, classIndices, kept.Select(i => scan.Samples[i]).ToArray(), labels, skipped, kept.Select(i => sharpness[i]).ToArray());
     }
 
     /// <summary>Reads and decodes one sample (file or inline CSV pixels) to 8-bit grayscale.</summary>

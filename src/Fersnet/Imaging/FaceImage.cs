@@ -80,6 +80,18 @@ public static class FaceImage
         return resized;
     }
 
+    /// <summary>
+    /// Sharpness as the variance of the Laplacian: a few units for a blurred face, hundreds to thousands for a sharp
+    /// one at 48x48. Used to catch splits that differ in image quality (FER2013's shared Training split is blurred).
+    /// </summary>
+    public static double Sharpness(Mat gray)
+    {
+        using var laplacian = new Mat();
+        Cv2.Laplacian(gray, laplacian, MatType.CV_64F);
+        Cv2.MeanStdDev(laplacian, out _, out var deviation);
+        return deviation.Val0 * deviation.Val0;
+    }
+
     /// <summary>Writes a square 8-bit grayscale face into <paramref name="destination"/> as floats in [-1, 1].</summary>
     public static void ToUnitRange(Mat gray, Span<float> destination)
     {
