@@ -1,8 +1,6 @@
 using System.Text.Json;
-using Fersnet.Cli;
 using Fersnet.Evaluation;
 using Fersnet.Models;
-using Spectre.Console.Cli.Testing;
 
 namespace Fersnet.Tests;
 
@@ -37,9 +35,7 @@ public class BenchTests
     public void Bench_command_writes_its_json()
     {
         using var dir = new TempDir();
-        var app = new CommandAppTester();
-        app.Configure(FersnetCli.Configure);
-        var result = app.Run("bench", "--models", "single", "--repetitions", "1", "--json", dir.Combine("bench.json"), "--notebook", dir.Combine("RESULTS.md"));
+        var result = CliRunner.Run("bench", "--models", "single", "--repetitions", "1", "--json", dir.Combine("bench.json"), "--notebook", dir.Combine("RESULTS.md"));
         Assert.True(result.ExitCode == 0, result.Output);
         using var json = JsonDocument.Parse(File.ReadAllText(dir.Combine("bench.json")));
         var model = json.RootElement.GetProperty("models")[0];

@@ -1,21 +1,12 @@
-using Fersnet.Cli;
-using Spectre.Console.Cli.Testing;
 
 namespace Fersnet.Tests;
 
 public class DataInspectCommandTests
 {
-    private static CommandAppResult Run(params string[] args)
-    {
-        var app = new CommandAppTester();
-        app.Configure(FersnetCli.Configure);
-        return app.Run(args);
-    }
-
     [Fact]
     public void Inspect_ckplus48_reports_images_classes_subjects()
     {
-        var result = Run("data", "inspect", TestPaths.CkPlus);
+        var result = CliRunner.Run("data", "inspect", TestPaths.CkPlus);
         Assert.Equal(0, result.ExitCode);
         Assert.Contains("layout: CkPlus, images: 981, classes: 7, subjects: 118, skipped: 0", result.Output);
         Assert.Matches(@"contempt\s*│\s*54", result.Output);
@@ -31,7 +22,7 @@ public class DataInspectCommandTests
         Fixtures.WriteFace(dir.Combine("test", "sad", "PublicTest_3.jpg"), 3);
         Directory.CreateDirectory(dir.Combine("train", "sad"));
         File.WriteAllBytes(dir.Combine("train", "sad", "Training_4.jpg"), []);
-        var result = Run("data", "inspect", dir.Path);
+        var result = CliRunner.Run("data", "inspect", dir.Path);
         Assert.Equal(0, result.ExitCode);
         Assert.Contains("layout: Fer2013Folders, images: 3, classes: 2", result.Output);
         Assert.Contains("skipped: 1", result.Output);
@@ -53,7 +44,7 @@ public class DataInspectCommandTests
             OpenCvSharp.Cv2.GaussianBlur(image, image, new OpenCvSharp.Size(15, 15), 5);
             OpenCvSharp.Cv2.ImWrite(blurred, image);
         }
-        var result = Run("data", "inspect", dir.Path);
+        var result = CliRunner.Run("data", "inspect", dir.Path);
         Assert.Equal(0, result.ExitCode);
         Assert.Contains("warning:", result.Output);
         Assert.Contains("split 'Training' is much blurrier", result.Output);
@@ -62,7 +53,7 @@ public class DataInspectCommandTests
     [Fact]
     public void Inspect_real_fer2013_reports_its_splits_and_the_blurred_training_split()
     {
-        var result = Run("data", "inspect", TestPaths.Fer2013);
+        var result = CliRunner.Run("data", "inspect", TestPaths.Fer2013);
         Assert.Equal(0, result.ExitCode);
         Assert.Contains("layout: Fer2013Folders, images: 35887, classes: 7", result.Output);
         Assert.Matches(@"total\s*│\s*28709\s*│\s*3589\s*│\s*3589", result.Output);
@@ -72,7 +63,7 @@ public class DataInspectCommandTests
     [Fact]
     public void Inspect_a_missing_folder_fails_with_its_name()
     {
-        var result = Run("data", "inspect", "/no/such/folder");
+        var result = CliRunner.Run("data", "inspect", "/no/such/folder");
         Assert.Equal(1, result.ExitCode);
         Assert.Contains("/no/such/folder: does not exist", result.Output);
     }

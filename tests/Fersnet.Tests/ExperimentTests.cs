@@ -1,21 +1,12 @@
 using System.Text.Json;
-using Fersnet.Cli;
 using Fersnet.Data;
 using Fersnet.Evaluation;
 using Fersnet.Training;
-using Spectre.Console.Cli.Testing;
 
 namespace Fersnet.Tests;
 
 public class ExperimentTests
 {
-    private static CommandAppResult Run(params string[] args)
-    {
-        var app = new CommandAppTester();
-        app.Configure(FersnetCli.Configure);
-        return app.Run(args);
-    }
-
     [Fact]
     public void Two_fold_one_epoch_ablation_end_to_end_and_resumable()
     {
@@ -24,7 +15,7 @@ public class ExperimentTests
         File.WriteAllText(notebook, "# Results\n\nHand-written notes stay.\n");
         string[] args = ["experiment", "--data", TestPaths.CkPlus, "--folds", "2", "--epochs", "1", "--width", "8",
             "--subjects", "12", "--variants", "single,hard,fersnet", "--out", outDir, "--notebook", notebook, "--name", "tiny"];
-        var first = Run(args);
+        var first = CliRunner.Run(args);
         Assert.True(first.ExitCode == 0, first.Output);
         Assert.Contains("6 training(s) finished", first.Output);
 
@@ -67,14 +58,14 @@ public class ExperimentTests
         Assert.Contains("| fersnet | 2/2 |", text);
 
         // Rerun: nothing left to train, the generated section is replaced, not duplicated.
-        var second = Run(args);
+        var second = CliRunner.Run(args);
         Assert.True(second.ExitCode == 0, second.Output);
         Assert.Contains("0 training(s) finished", second.Output);
         Assert.Equal(6, File.ReadAllLines(Path.Combine(outDir, "results.jsonl")).Length);
         Assert.Equal(1, File.ReadAllText(notebook).Split("<!-- BEGIN generated: tiny -->").Length - 1);
 
         // A changed budget does not silently mix with the old results.
-        var changed = Run([.. args.Select(a => a == "1" ? "2" : a)]);
+        var changed = CliRunner.Run([.. args.Select(a => a == "1" ? "2" : a)]);
         Assert.Equal(1, changed.ExitCode);
         Assert.Contains("another configuration", changed.Output);
     }

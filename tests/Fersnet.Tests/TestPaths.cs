@@ -35,3 +35,14 @@ public sealed class TempDir : IDisposable
         try { Directory.Delete(Path, recursive: true); } catch (IOException) { }
     }
 }
+
+/// <summary>Runs the fersnet command tree in-process on a test console.</summary>
+public static class CliRunner
+{
+    public static Spectre.Console.Cli.Testing.CommandAppResult Run(params string[] args)
+    {
+        var app = new Spectre.Console.Cli.Testing.CommandAppTester();
+        app.Configure(Fersnet.Cli.FersnetCli.Configure);
+        return app.Run(args);
+    }
+}

@@ -1,40 +1,31 @@
 using System.Text.Json;
-using Fersnet.Cli;
 using Fersnet.Training;
-using Spectre.Console.Cli.Testing;
 
 namespace Fersnet.Tests;
 
 public class TrainCommandTests
 {
-    private static CommandAppResult Run(params string[] args)
-    {
-        var app = new CommandAppTester();
-        app.Configure(FersnetCli.Configure);
-        return app.Run(args);
-    }
-
     [Fact]
     public void Train_resume_and_evaluate_on_ckplus()
     {
         using var dir = new TempDir();
         string run = dir.Combine("run");
-        var trained = Run("train", "--data", TestPaths.CkPlus, "--model", "single", "--width", "8", "--epochs", "1", "--out", run);
+        var trained = CliRunner.Run("train", "--data", TestPaths.CkPlus, "--model", "single", "--width", "8", "--epochs", "1", "--out", run);
         Assert.True(trained.ExitCode == 0, trained.Output);
         Assert.Contains("classes: anger, contempt, disgust, fear, happiness, sadness, surprise", trained.Output);
         foreach (var file in new[] { "last.ckpt", "best.ckpt", "metrics.jsonl", "curves.png" })
             Assert.True(File.Exists(Path.Combine(run, file)), $"{file} missing");
 
-        var again = Run("train", "--data", TestPaths.CkPlus, "--model", "single", "--out", run);
+        var again = CliRunner.Run("train", "--data", TestPaths.CkPlus, "--model", "single", "--out", run);
         Assert.Equal(1, again.ExitCode);
         Assert.Contains("--resume", again.Output);
 
-        var resumed = Run("train", "--resume", "--out", run, "--epochs", "2");
+        var resumed = CliRunner.Run("train", "--resume", "--out", run, "--epochs", "2");
         Assert.True(resumed.ExitCode == 0, resumed.Output);
         Assert.Contains("from epoch 2 to 2", resumed.Output);
         Assert.Equal([1, 2], RunFiles.ReadMetrics(Path.Combine(run, "metrics.jsonl")).Select(m => m.Epoch));
 
-        var evaluated = Run("evaluate", "--checkpoint", Path.Combine(run, "best.ckpt"), "--data", TestPaths.CkPlus, "--out", dir.Combine("eval"));
+        var evaluated = CliRunner.Run("evaluate", "--checkpoint", Path.Combine(run, "best.ckpt"), "--data", TestPaths.CkPlus, "--out", dir.Combine("eval"));
         Assert.True(evaluated.ExitCode == 0, evaluated.Output);
         Assert.Matches(@"accuracy \d+\.\d\d%, macro-F1 \d+\.\d\d%, 981 images", evaluated.Output);
         using var report = JsonDocument.Parse(File.ReadAllText(dir.Combine("eval", "report.json")));
@@ -50,7 +41,7 @@ public class TrainCommandTests
     {
         using var dir = new TempDir();
         File.WriteAllText(dir.Combine("bad.ckpt"), "not a checkpoint");
-        var result = Run("evaluate", "--checkpoint", dir.Combine("bad.ckpt"), "--data", TestPaths.CkPlus);
+        var result = CliRunner.Run("evaluate", "--checkpoint", dir.Combine("bad.ckpt"), "--data", TestPaths.CkPlus);
         Assert.Equal(1, result.ExitCode);
         Assert.Contains("bad.ckpt: is not a Fersnet checkpoint", result.Output);
     }
