@@ -71,6 +71,8 @@ public static class GlibcxxCompat
         File.WriteAllBytes(temp, bytes);
         if (!OperatingSystem.IsWindows())
             File.SetUnixFileMode(temp, File.GetUnixFileMode(path));
+        // Keep the copy's timestamp: MSBuild then sees it as up to date and does not copy the original over it again.
+        File.SetLastWriteTimeUtc(temp, File.GetLastWriteTimeUtc(path));
         File.Move(temp, path, overwrite: true);
         return report;
     }

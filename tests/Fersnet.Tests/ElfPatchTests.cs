@@ -155,8 +155,11 @@ public class ElfPatchTests
         string cache = dir.Combine("cache.so"), output = dir.Combine("output.so");
         File.WriteAllBytes(cache, BuildElf("_ZSt21ios_base_library_initv"));
         Assert.Equal(0, Link(cache, output));
+        var stamp = new DateTime(2026, 2, 13, 0, 0, 0, DateTimeKind.Utc);
+        File.SetLastWriteTimeUtc(output, stamp);
 
         Assert.Equal(PatchOutcome.Patched, GlibcxxCompat.PatchFile(output, Gcc12).Outcome);
+        Assert.Equal(stamp, File.GetLastWriteTimeUtc(output));   // so MSBuild's incremental copy leaves it alone
         Assert.True(new ElfImage(File.ReadAllBytes(output)).VersionNeeds().Single(n => n.Version == "GLIBCXX_3.4.32").Weak);
         Assert.False(new ElfImage(File.ReadAllBytes(cache)).VersionNeeds().Single(n => n.Version == "GLIBCXX_3.4.32").Weak);
     }
