@@ -35,7 +35,7 @@ public class BenchTests
     public void Bench_command_writes_its_json()
     {
         using var dir = new TempDir();
-        var result = CliRunner.Run("bench", "--models", "single", "--repetitions", "1", "--json", dir.Combine("bench.json"), "--notebook", dir.Combine("RESULTS.md"));
+        var result = CliRunner.Run("bench", "--models", "single", "--warmup", "0", "--repetitions", "1", "--json", dir.Combine("bench.json"), "--notebook", dir.Combine("RESULTS.md"));
         Assert.True(result.ExitCode == 0, result.Output);
         using var json = JsonDocument.Parse(File.ReadAllText(dir.Combine("bench.json")));
         var model = json.RootElement.GetProperty("models")[0];
@@ -43,5 +43,20 @@ public class BenchTests
         Assert.True(model.GetProperty("trainImagesPerSecond").GetProperty("median").GetDouble() > 0);
         Assert.True(model.GetProperty("inferenceFacesPerSecond").GetProperty("median").GetDouble() > 0);
         Assert.Contains("| single |", File.ReadAllText(dir.Combine("RESULTS.md")));
+        Assert.Equal(JsonValueKind.Null, json.RootElement.GetProperty("naiveTrainImagesPerSecond").ValueKind);   // no fersnet measured
+    }
+
+    [Fact]
+    public void Bench_measures_fersnet_against_the_naive_recipe_in_the_same_run()
+    {
+        using var dir = new TempDir();
+        var result = CliRunner.Run("bench", "--models", "fersnet", "--synthesis-every", "2", "--warmup", "0", "--repetitions", "1", "--json", dir.Combine("bench.json"));
+        Assert.True(result.ExitCode == 0, result.Output);
+        using var json = JsonDocument.Parse(File.ReadAllText(dir.Combine("bench.json")));
+        double optimised = json.RootElement.GetProperty("trainImagesPerSecond").GetDouble();
+        double naive = json.RootElement.GetProperty("naiveTrainImagesPerSecond").GetDouble();
+        Assert.True(optimised > 0 && naive > 0);
+        Assert.True(json.RootElement.GetProperty("inferenceFacesPerSecond").GetDouble() > 0);
+        Assert.Contains("naive (synthesis on every batch)", result.Output);
     }
 }

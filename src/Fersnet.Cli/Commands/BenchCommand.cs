@@ -29,6 +29,10 @@ public sealed class BenchCommand(IAnsiConsole console) : Command<BenchCommand.Se
         [CommandOption("--repetitions <N>")]
         public int Repetitions { get; init; } = 5;
 
+        [CommandOption("--warmup <N>")]
+        [Description("Untimed repetitions before measuring (default 2).")]
+        public int Warmup { get; init; } = 2;
+
         [CommandOption("--json <FILE>")]
         [Description("Write the results as JSON (the committed run: docs/results/bench.json).")]
         public string? Json { get; init; }
@@ -45,7 +49,7 @@ public sealed class BenchCommand(IAnsiConsole console) : Command<BenchCommand.Se
         catch (ArgumentException e) { console.MarkupLineInterpolated($"[red]error:[/] {e.Message}"); return 1; }
 
         var peak = CpuPeak.Detect(TorchRuntime.ThreadCount);
-        var config = new BenchConfig(kinds, settings.Preset, SynthesisEvery: settings.SynthesisEvery, Repetitions: settings.Repetitions);
+        var config = new BenchConfig(kinds, settings.Preset, SynthesisEvery: settings.SynthesisEvery, Warmup: settings.Warmup, Repetitions: settings.Repetitions);
         console.MarkupLineInterpolated($"peak FP32: {peak.Derivation}");
         var results = Benchmark.Run(config, peak, line => console.MarkupLineInterpolated($"[grey]{line}[/]"));
         var provenance = Provenance.Current();
@@ -60,6 +64,12 @@ public sealed class BenchCommand(IAnsiConsole console) : Command<BenchCommand.Se
         console.Write(table);
 
         var fersnet = results.FirstOrDefault(r => r.Model == "fersnet");
+        // The baseline of the speed work: FERSNet trained the straightforward way (every batch a synthesis step).
+        Stat? naive = fersnet is null ? null
+            : settings.SynthesisEvery == 1 ? fersnet.TrainImagesPerSecond
+            : Benchmark.NaiveFersnetTraining(config);
+        if (fersnet is not null && naive is not null)
+            console.MarkupLineInterpolated($"fersnet training: {fersnet.TrainImagesPerSecond.Median:F1} img/s, naive (synthesis on every batch) {naive.Median:F1} img/s: {fersnet.TrainImagesPerSecond.Median / naive.Median:F2}x");
         if (settings.Json is { } json)
         {
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(json))!);
@@ -70,17 +80,17 @@ public sealed class BenchCommand(IAnsiConsole console) : Command<BenchCommand.Se
                 peak = new { peak.Cores, peak.GHz, peak.FlopsPerCycle, peak.Gflops, peak.Derivation },
                 config,
                 trainImagesPerSecond = fersnet?.TrainImagesPerSecond.Median,
-                // No separate naive implementation is kept yet: the ratio of issue 6/7 is not measured by this run.
-                naiveTrainImagesPerSecond = (double?)null,
+                naiveTrainImagesPerSecond = naive?.Median,
+                naiveTrainImagesPerSecondStat = naive,
                 inferenceFacesPerSecond = fersnet?.InferenceFacesPerSecond.Median,
                 models = results,
             }, new JsonSerializerOptions(Training.Checkpoint.Json) { WriteIndented = true }) + "\n");
         }
-        if (settings.Notebook is { } notebook) Notebook.ReplaceSection(notebook, $"bench-{settings.Preset}", Markdown(results, peak, provenance, command));
+        if (settings.Notebook is { } notebook) Notebook.ReplaceSection(notebook, $"bench-{settings.Preset}", Markdown(results, peak, provenance, command, settings.SynthesisEvery, naive));
         return 0;
     }
 
-    private static string Markdown(IReadOnlyList<ModelBench> results, CpuPeak peak, Provenance provenance, string command)
+    private static string Markdown(IReadOnlyList<ModelBench> results, CpuPeak peak, Provenance provenance, string command, int synthesisEvery, Stat? naive)
     {
         var inv = CultureInfo.InvariantCulture;
         var text = new StringBuilder();
@@ -91,7 +101,10 @@ public sealed class BenchCommand(IAnsiConsole console) : Command<BenchCommand.Se
         text.AppendLine("```bash").AppendLine(command).AppendLine("```").AppendLine();
         text.AppendLine($"- Machine and code: {provenance}");
         text.AppendLine($"- Peak: {peak.Derivation}");
-        text.AppendLine("- Training: full steps (recognition + generator + discriminator, cycle pass included), batch 64; inference: recognition only, no_grad, batch 64; medians of the repetitions (min–max).");
+        text.AppendLine($"- Training: batch 64, a synthesis step (recognition + generator + cycle pass + discriminator) on every {(synthesisEvery == 1 ? "" : $"{synthesisEvery}th ")}batch{(synthesisEvery == 1 ? "" : ", recognition alone on the others")}; inference: recognition only, no_grad, batch 64; medians of the repetitions (min–max).");
+        var fersnet = results.FirstOrDefault(r => r.Model == "fersnet");
+        if (fersnet is not null && naive is not null)
+            text.AppendLine(string.Create(CultureInfo.InvariantCulture, $"- FERSNet training vs the straightforward recipe (synthesis step on every batch), same run: {fersnet.TrainImagesPerSecond.Median:F1} / {naive.Median:F1} img/s = {fersnet.TrainImagesPerSecond.Median / naive.Median:F2}x"));
         text.AppendLine();
         text.AppendLine("| model | train img/s | train GFLOP/img | train GFLOP/s (% peak) | inference faces/s | MFLOP/face | inference GFLOP/s (% peak) | 1-face latency ms |");
         text.AppendLine("|---|---|---|---|---|---|---|---|");
