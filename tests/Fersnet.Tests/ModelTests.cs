@@ -135,6 +135,67 @@ public class ModelTests
         Assert.True(candidate.allclose(flu.Candidate(fx, fy, rOther)));
     }
 
+    [Theory]
+    [InlineData(ModelKind.Hard)]
+    [InlineData(ModelKind.Fersnet)]
+    public void Channels_last_gives_the_same_outputs_and_gradients_as_nchw(ModelKind kind)
+    {
+        using var scope = NewDisposeScope();
+        var config = ModelConfig.Lite(kind, 7) with { Dropout = 0 };
+        manual_seed(3);
+        using var model = ModelFactory.Create(config);
+        var x = rand(4, 1, 48, 48) * 2 - 1;
+        var target = OneHot(4, 7);
+        (Tensor Logits, Tensor Image, Tensor Gradient) Run(bool channelsLast)
+        {
+            MemoryLayout.ChannelsLast = channelsLast;
+            try
+            {
+                model.zero_grad();
+                var output = model.call(x, target);
+                (output.FerLogits.square().sum() + output.Synthesized!.sum()).backward();
+                string firstBlock = kind == ModelKind.Hard ? "trunk.blocks.0.conv1.conv.conv.weight" : "fer_blocks.0.conv1.conv.conv.weight";
+                var weight = model.named_parameters().Single(p => p.name == firstBlock).parameter;
+                return (output.FerLogits.detach().clone(), output.Synthesized.detach().clone(), weight.grad!.clone());
+            }
+            finally { MemoryLayout.ChannelsLast = true; }
+        }
+        var nchw = Run(false);
+        var channelsLast = Run(true);
+        Assert.True(channelsLast.Logits.allclose(nchw.Logits, rtol: 1e-4, atol: 1e-4));
+        Assert.True(channelsLast.Image.allclose(nchw.Image, rtol: 1e-4, atol: 1e-4));
+        double scale = nchw.Gradient.abs().max().item<float>(), difference = (channelsLast.Gradient - nchw.Gradient).abs().max().item<float>();
+        // Float32 sums in another order, through four depths of batch norm in training mode: ~0.1% of the largest
+        // gradient apart; a layout bug would be of the order of the gradient itself.
+        Assert.True(difference <= 1e-2 * scale, $"gradient differs by {difference} (largest {scale})");
+    }
+
+    [Fact]
+    public void Channels_last_layout_is_what_the_preferred_layout_produces()
+    {
+        using var scope = NewDisposeScope();
+        var map = randn(2, 16, 6, 6);
+        Assert.False(MemoryLayout.IsChannelsLast(map));
+        var preferred = MemoryLayout.Preferred(map);
+        Assert.True(MemoryLayout.IsChannelsLast(preferred));
+        Assert.True(preferred.equal(map).all().item<bool>());
+        // Convolutions and batch norm keep the layout, so one conversion at the stem carries through a branch.
+        using var block = new ConvBlock("block", 16, 32);
+        Assert.True(MemoryLayout.IsChannelsLast(block.call(preferred)));
+    }
+
+    [Fact]
+    public void Recognition_alone_gives_the_logits_of_a_synthesis_pass()
+    {
+        // Without a target the FES-side unit of the last depth is skipped: recognition must not depend on it.
+        using var scope = NewDisposeScope();
+        using var model = ModelFactory.Create(ModelConfig.Lite(ModelKind.Fersnet, 7));
+        model.eval();
+        using var _ = no_grad();
+        var x = rand(3, 1, 48, 48) * 2 - 1;
+        Assert.True(model.call(x, null).FerLogits.allclose(model.call(x, OneHot(3, 7)).FerLogits, atol: 1e-6));
+    }
+
     [Fact]
     public void SafeConv2d_pads_output_channels_that_are_not_multiples_of_16()
     {

@@ -38,6 +38,10 @@ public class TrainingSettings : CommandSettings
     [Description("Synthesis phases on every k-th batch only; the others train recognition alone (default 1).")]
     public int SynthesisEvery { get; init; } = 1;
 
+    [CommandOption("--cycle-share <S>")]
+    [Description("Share of each synthesis batch that gets the cycle reconstruction pass (default 1: all of it).")]
+    public double? CycleShare { get; init; }
+
     [CommandOption("--gate-bias <B>")]
     [Description("FERSNet: give each ConvFLU update gate a learnable bias starting at B (default: none, as the paper).")]
     public double? GateBias { get; init; }
@@ -70,6 +74,7 @@ public class TrainingSettings : CommandSettings
         SynthesisWarmupEpochs = SynthesisWarmup,
         SynthesisGradientsIntoFer = !NoSynthesisIntoFer,
         SynthesisEvery = SynthesisEvery,
+        CycleShare = CycleShare is null or 1 ? null : CycleShare,
         ClassWeights = ClassWeights,
         SelectionStart = SelectFrom,
         Losses = new LossWeights { Synthesis = SynthesisWeight },

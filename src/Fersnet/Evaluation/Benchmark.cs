@@ -24,9 +24,24 @@ public sealed record BenchConfig(
     int TrainBatch = 64,
     int InferenceBatch = 64,
     int SynthesisEvery = 1,
+    double CycleShare = 1,
     int Warmup = 2,
     int Repetitions = 5,
-    int Seed = 1);
+    int Seed = 1)
+{
+    /// <summary>The training recipe measured: batch size, seed, synthesis mix and cycle share.</summary>
+    public TrainConfig TrainConfig() => new()
+    {
+        BatchSize = TrainBatch,
+        Seed = Seed,
+        SynthesisEvery = SynthesisEvery,
+        CycleShare = CycleShare >= 1 ? null : CycleShare,
+    };
+}
+
+/// <summary>FERSNet's training recipe and the straightforward baseline, measured in alternation.</summary>
+/// <param name="Speedup">Per-repetition ratios recipe / naive.</param>
+public sealed record NaiveComparison(Stat Recipe, Stat Naive, Stat Speedup);
 
 /// <summary>What one model measured.</summary>
 public sealed record ModelBench(
@@ -61,7 +76,7 @@ public static class Benchmark
             var modelConfig = ModelConfig.FromPreset(config.Preset, kind, labels.Count);
             int side = modelConfig.ImageSize;
             var generator = new Generator((ulong)config.Seed);
-            using var trainer = Trainer.Create(modelConfig, new TrainConfig { BatchSize = config.TrainBatch, Seed = config.Seed, SynthesisEvery = config.SynthesisEvery }, labels);
+            using var trainer = Trainer.Create(modelConfig, config.TrainConfig(), labels);
             var train = MeasureTraining(trainer, config, config.SynthesisEvery);
             log?.Invoke($"{kind}: train {train.Median:F1} img/s");
 
@@ -84,7 +99,7 @@ public static class Benchmark
             var latency = Measure(() => 1000 * Infer(single, 20), config);
             log?.Invoke($"{kind}: inference {inference.Median:F0} faces/s, latency {latency.Median:F2} ms");
 
-            double trainFlops = FlopCount.TrainFlopsPerImage(modelConfig, config.SynthesisEvery);
+            double trainFlops = FlopCount.TrainFlopsPerImage(modelConfig, config.SynthesisEvery, config.CycleShare);
             double inferenceFlops = FlopCount.RecognitionFlopsPerImage(modelConfig);
             double trainGflops = train.Median * trainFlops / 1e9, inferenceGflops = inference.Median * inferenceFlops / 1e9;
             results.Add(new ModelBench(kind.ToString().ToLowerInvariant(), config.Preset, trainFlops / 1e9, inferenceFlops / 1e6,
@@ -115,14 +130,37 @@ public static class Benchmark
     }
 
     /// <summary>
-    /// The straightforward way to train FERSNet, measured as the baseline of the speed work: every batch runs the
-    /// full synthesis step (generator, cycle reconstruction, discriminator), as a direct port of the method would.
+    /// FERSNet trained with <paramref name="config"/>'s recipe against the straightforward way, the baseline of the
+    /// speed work: every batch runs the full synthesis step (generator, cycle reconstruction of the whole batch,
+    /// discriminator) on NCHW feature maps, as a direct port of the method would. Repetitions alternate between the
+    /// two, so that both see the same machine (a shared virtual CPU drifts by tens of percent between minutes), and
+    /// the speed-up is the median of the per-repetition ratios.
     /// </summary>
-    public static Stat NaiveFersnetTraining(BenchConfig config)
+    public static NaiveComparison CompareWithNaive(BenchConfig config)
     {
-        using var trainer = Trainer.Create(ModelConfig.FromPreset(config.Preset, ModelKind.Fersnet, CkPlusClasses.Count),
-            new TrainConfig { BatchSize = config.TrainBatch, Seed = config.Seed, SynthesisEvery = 1 }, CkPlusClasses);
-        return MeasureTraining(trainer, config, synthesisEvery: 1);
+        var modelConfig = ModelConfig.FromPreset(config.Preset, ModelKind.Fersnet, CkPlusClasses.Count);
+        using var recipe = Trainer.Create(modelConfig, config.TrainConfig(), CkPlusClasses);
+        using var naive = Trainer.Create(modelConfig, config.TrainConfig() with { SynthesisEvery = 1, CycleShare = null }, CkPlusClasses);
+        var recipeRates = new List<double>();
+        var naiveRates = new List<double>();
+        for (int i = 0; i < config.Warmup + config.Repetitions; i++)
+        {
+            var once = config with { Warmup = 0, Repetitions = 1 };
+            double recipeRate = MeasureTraining(recipe, once, config.SynthesisEvery).Median;
+            double naiveRate = WithLayout(channelsLast: false, () => MeasureTraining(naive, once, synthesisEvery: 1).Median);
+            if (i < config.Warmup) continue;
+            recipeRates.Add(recipeRate);
+            naiveRates.Add(naiveRate);
+        }
+        return new NaiveComparison(Stat.Of(recipeRates), Stat.Of(naiveRates), Stat.Of(recipeRates.Zip(naiveRates, (r, n) => r / n).ToArray()));
+    }
+
+    private static T WithLayout<T>(bool channelsLast, Func<T> run)
+    {
+        bool saved = MemoryLayout.ChannelsLast;
+        MemoryLayout.ChannelsLast = channelsLast;
+        try { return run(); }
+        finally { MemoryLayout.ChannelsLast = saved; }
     }
 
     private static Stat Measure(Func<double> once, BenchConfig config)

@@ -57,16 +57,24 @@ public sealed class FersNet : MultiTaskModel
 
     public override IEnumerable<Parameter> SynthesisParameters() => fes_decoder.parameters();
 
+    /// <summary>
+    /// The FES-side unit of the last depth feeds only the decoder: a recognition-only pass (no target) skips it,
+    /// unless its gate statistics are being collected.
+    /// </summary>
+    private bool SynthesisNeeds(int depth, Tensor? targetLabel) =>
+        targetLabel is not null || depth < ModelConfig.Blocks - 1 || fes_flus[depth].TrackGate;
+
     public override MultiTaskOutput forward(Tensor x, Tensor? targetLabel)
     {
-        var shared = stem.call(x);                                        // (B,w,H,W)
+        var shared = MemoryLayout.Preferred(stem.call(x));                // (B,w,H,W)
         Tensor fer = shared, fes = shared;
         for (int depth = 0; depth < ModelConfig.Blocks; depth++)
         {
             fer = fer_blocks[depth].call(fer);                            // (B,C_d,H/2^(d+1),W/2^(d+1))
             fes = fes_blocks[depth].call(fes);                            // same shape
             var ferSeenBySynthesis = SynthesisGradientsIntoFer ? fer : fer.detach();
-            (fer, fes) = (fer_flus[depth].call(fer, fes), fes_flus[depth].call(fes, ferSeenBySynthesis));
+            (fer, fes) = (fer_flus[depth].call(fer, fes),
+                          SynthesisNeeds(depth, targetLabel) ? fes_flus[depth].call(fes, ferSeenBySynthesis) : fes);
         }
         var logits = fer_head.call(fer);                                  // (B,classes)
         var image = targetLabel is null ? null : fes_decoder.call(fes, targetLabel);   // (B,1,H,W)

@@ -41,7 +41,7 @@ public sealed class FesDecoder : Module<Tensor, Tensor, Tensor>
     {
         var label = functional.relu(label_fc.call(targetLabel));                 // (B,C)
         var labelMap = label_up.call(label.view(label.shape[0], -1, 1, 1));      // (B,C,s,s)
-        var x = cat([features, labelMap], 1);                                    // (B,2C,s,s)
+        var x = MemoryLayout.Preferred(cat([features, labelMap], 1));            // (B,2C,s,s)
         foreach (var block in blocks) x = block.call(x);                         // (B,w,H,W)
         return tanh(to_image.call(x));                                           // (B,1,H,W)
     }

@@ -12,7 +12,7 @@ public static class FlopCount
     public static double RecognitionMacs(ModelConfig c)
     {
         int side = c.ImageSize;
-        double branch = Conv(1, c.Width, 3, side), gates = 0;
+        double branch = Conv(1, c.Width, 3, side), gates = 0, lastGate = 0;
         long inChannels = c.Width;
         for (int d = 0; d < ModelConfig.Blocks; d++)
         {
@@ -20,14 +20,16 @@ public static class FlopCount
             branch += Conv(inChannels, channels, 3, side) + Conv(channels, channels, 3, side);
             side /= 2;
             // ConvFLU: W_rz (2C→2C) + W (C→C) + U (C→C) at the pooled side.
-            gates += Conv(2 * channels, 2 * channels, 3, side) + 2 * Conv(channels, channels, 3, side);
+            lastGate = Conv(2 * channels, 2 * channels, 3, side) + 2 * Conv(channels, channels, 3, side);
+            gates += lastGate;
             inChannels = channels;
         }
         double head = Conv(inChannels, inChannels, 3, side) + (double)inChannels * c.Classes;
         double stem = Conv(1, c.Width, 3, c.ImageSize);
         return c.Kind switch
         {
-            ModelKind.Fersnet => 2 * (branch - stem) + stem + 2 * gates + head,
+            // Both branches and gate pairs, except the FES-side unit of the last depth, which feeds only the decoder.
+            ModelKind.Fersnet => 2 * (branch - stem) + stem + 2 * gates - lastGate + head,
             _ => branch + head,
         };
     }
@@ -36,6 +38,13 @@ public static class FlopCount
     public static double DecoderMacs(ModelConfig c)
     {
         if (!c.HasSynthesis) return 0;
+        // FERSNet's FES-side unit of the last depth runs only when synthesising: counted with the decoder.
+        double lastGate = 0;
+        if (c.Kind == ModelKind.Fersnet)
+        {
+            long last = c.BlockWidth(ModelConfig.Blocks - 1);
+            lastGate = Conv(2 * last, 2 * last, 3, c.BottleneckSize) + 2 * Conv(last, last, 3, c.BottleneckSize);
+        }
         long bottleneck = c.BlockWidth(ModelConfig.Blocks - 1);
         int side = c.BottleneckSize;
         double macs = (double)c.Classes * bottleneck + Conv(bottleneck, bottleneck, side, side);
@@ -47,7 +56,7 @@ public static class FlopCount
             macs += (double)inChannels * outChannels * 16 * (side / 2) * (side / 2) + Conv(outChannels, outChannels, 3, side);
             inChannels = outChannels;
         }
-        return macs + Conv(inChannels, 1, 3, side);
+        return lastGate + macs + Conv(inChannels, 1, 3, side);
     }
 
     public static double DiscriminatorMacs(ModelConfig c)
@@ -67,14 +76,15 @@ public static class FlopCount
 
     /// <summary>
     /// FLOPs of one training image: backward ≈ 2x forward. A synthesis step runs the network twice (generation and
-    /// cycle reconstruction) and the discriminator three times (real, fake, fake for the generator); a
-    /// recognition-only step runs recognition once. <paramref name="synthesisEvery"/> mixes the two.
+    /// cycle reconstruction, the latter on <paramref name="cycleShare"/> of the batch) and the discriminator three
+    /// times (real, fake, fake for the generator); a recognition-only step runs recognition once.
+    /// <paramref name="synthesisEvery"/> mixes the two.
     /// </summary>
-    public static double TrainFlopsPerImage(ModelConfig c, int synthesisEvery = 1)
+    public static double TrainFlopsPerImage(ModelConfig c, int synthesisEvery = 1, double cycleShare = 1)
     {
         double recognitionStep = 3 * RecognitionMacs(c);
         if (!c.HasSynthesis) return 2 * recognitionStep;
-        double synthesisStep = 2 * 3 * (RecognitionMacs(c) + DecoderMacs(c)) + 3 * 3 * DiscriminatorMacs(c);
+        double synthesisStep = (1 + cycleShare) * 3 * (RecognitionMacs(c) + DecoderMacs(c)) + 3 * 3 * DiscriminatorMacs(c);
         return 2 * (synthesisStep + (synthesisEvery - 1) * recognitionStep) / synthesisEvery;
     }
 

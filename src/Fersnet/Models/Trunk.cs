@@ -28,7 +28,7 @@ public sealed class Trunk : Module<Tensor, Tensor>
     /// <returns>(B,C_3,H/16,W/16)</returns>
     public override Tensor forward(Tensor x)
     {
-        var features = stem.call(x);                                      // (B,w,H,W)
+        var features = MemoryLayout.Preferred(stem.call(x));              // (B,w,H,W)
         foreach (var block in blocks) features = block.call(features);   // halves the side four times
         return features;
     }

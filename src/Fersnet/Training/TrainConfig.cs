@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using Fersnet.Data;
 
 namespace Fersnet.Training;
@@ -44,6 +45,13 @@ public sealed record TrainConfig
     /// <summary>Run the synthesis phases (discriminator, generator losses) on every k-th batch only; the other
     /// batches train recognition alone. 1: every batch.</summary>
     public int SynthesisEvery { get; init; } = 1;
+    /// <summary>
+    /// Share of a synthesis batch whose cycle reconstruction (a second pass through the whole network) is computed:
+    /// the first images of the shuffled batch, an unbiased estimate of the full-batch cycle loss at a fraction of its
+    /// cost. null: the whole batch, as StarGAN does (and as results recorded before this option existed did).
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double? CycleShare { get; init; }
     /// <summary>Global gradient-norm clip of every step (also where non-finite gradients are caught).</summary>
     public double GradientClip { get; init; } = 10;
     public AugmentConfig Augment { get; init; } = new();
@@ -60,6 +68,7 @@ public sealed record TrainConfig
         if (BatchSize < 2) throw new ArgumentException("batch size must be at least 2 (batch norm)");
         if (LearningRate <= 0 || DiscriminatorLearningRate <= 0) throw new ArgumentException("learning rates must be positive");
         if (SynthesisEvery < 1) throw new ArgumentException("synthesis-every must be at least 1");
+        if (CycleShare is { } share && (share <= 0 || share > 1)) throw new ArgumentException("cycle share must be in (0, 1]");
         if (SelectionStart < 0 || SelectionStart >= 1) throw new ArgumentException("selection start must be in [0, 1)");
     }
 }

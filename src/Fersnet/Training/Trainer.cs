@@ -266,8 +266,9 @@ public sealed class Trainer : IDisposable
             // source → target → source. Generated faces must not move the batch-norm statistics, which evaluation
             // uses on real faces only: they are put back once backward no longer needs the saved tensors.
             realStatistics = SnapshotRunningStatistics(Model);
-            var xReconstructed = Model.call(xFake, sourceOneHot).Synthesized!;
-            var cycle = l1_loss(xReconstructed, xReal);
+            long cycled = CycleCount(labels.shape[0]);
+            var xReconstructed = Model.call(xFake.narrow(0, 0, cycled), sourceOneHot.narrow(0, 0, cycled)).Synthesized!;
+            var cycle = l1_loss(xReconstructed, xReal.narrow(0, 0, cycled));
             var identity = Losses.MaskedL1(xFake, xReal, targetLabel!.eq(labels).to(ScalarType.Float32));
             SetRequiresGrad(Discriminator, true);
             var w = Config.Losses;
@@ -286,6 +287,10 @@ public sealed class Trainer : IDisposable
         long correctCount = output.FerLogits.argmax(1).eq(labels).sum().item<long>();
         return new StepResult(terms, correctCount);
     }
+
+    /// <summary>Images of a batch that get the cycle reconstruction: a share of it, at least two (batch norm).</summary>
+    private long CycleCount(long batch) =>
+        Config.CycleShare is { } share ? Math.Clamp((long)Math.Round(share * batch), Math.Min(2, batch), batch) : batch;
 
     /// <summary>Copies of every batch-norm buffer (running mean and variance, batch count), beside the buffers themselves.</summary>
     private static (Tensor Buffer, Tensor Saved)[] SnapshotRunningStatistics(nn.Module module) =>
