@@ -64,4 +64,58 @@ public class BenchTests
         Assert.Equal(optimised / naive, json.RootElement.GetProperty("trainSpeedup").GetDouble(), 6);
         Assert.Contains("naive (synthesis on every batch, NCHW)", result.Output);
     }
+
+    [Fact]
+    public void Bench_levers_measures_each_lever_before_and_after()
+    {
+        using var dir = new TempDir();
+        var result = CliRunner.Run("bench", "--levers", "--synthesis-every", "2", "--cycle-share", "0.5", "--warmup", "0", "--repetitions", "1",
+            "--json", dir.Combine("levers.json"), "--notebook", dir.Combine("RESULTS.md"));
+        Assert.True(result.ExitCode == 0, result.Output);
+        using var json = JsonDocument.Parse(File.ReadAllText(dir.Combine("levers.json")));
+        var levers = json.RootElement.GetProperty("levers").EnumerateArray().ToArray();
+        var names = levers.Select(l => l.GetProperty("lever").GetString()!).ToArray();
+        Assert.Contains(names, n => n.EndsWith(": layout") && n.StartsWith("3x3 conv 16→16 on 48x48"));
+        Assert.Contains("FERSNet inference: precision", names);
+        Assert.Contains("FERSNet synthesis step: cycle pass", names);
+        Assert.Contains("FERSNet training mix", names);
+        foreach (var lever in levers)
+        {
+            double before = lever.GetProperty("beforeRate").GetProperty("median").GetDouble(), after = lever.GetProperty("afterRate").GetProperty("median").GetDouble();
+            Assert.True(before > 0 && after > 0, lever.GetProperty("lever").GetString());
+            Assert.Equal(after / before, lever.GetProperty("speedup").GetProperty("median").GetDouble(), 6);
+        }
+        Assert.Contains("| FERSNet inference: layout | NCHW | channels-last |", File.ReadAllText(dir.Combine("RESULTS.md")));
+    }
+
+    [Fact]
+    public void Bench_measures_a_trained_checkpoint_on_real_face_crops()
+    {
+        using var dir = new TempDir();
+        string run = dir.Combine("run");
+        var trained = CliRunner.Run("train", "--data", TestPaths.CkPlus, "--model", "fersnet", "--width", "4", "--epochs", "1", "--out", run);
+        Assert.True(trained.ExitCode == 0, trained.Output);
+        var result = CliRunner.Run("bench", "--models", "single", "--warmup", "0", "--repetitions", "1",
+            "--checkpoint", Path.Combine(run, "best.ckpt"), "--data", TestPaths.CkPlus, "--json", dir.Combine("bench.json"));
+        Assert.True(result.ExitCode == 0, result.Output);
+        using var json = JsonDocument.Parse(File.ReadAllText(dir.Combine("bench.json")));
+        var inference = json.RootElement.GetProperty("trainedInference");
+        Assert.Equal(981, inference.GetProperty("faces").GetInt64());
+        Assert.Equal("ckplus48", inference.GetProperty("source").GetString());
+        double rate = inference.GetProperty("facesPerSecond").GetProperty("median").GetDouble();
+        Assert.True(rate > 0);
+        Assert.Equal(rate, json.RootElement.GetProperty("inferenceFacesPerSecond").GetDouble(), 6);
+        Assert.InRange(inference.GetProperty("peakShare").GetDouble(), 0, 1);
+
+        var missing = CliRunner.Run("bench", "--models", "single", "--checkpoint", dir.Combine("none.ckpt"));
+        Assert.Equal(1, missing.ExitCode);
+        Assert.Contains("none.ckpt", missing.Output);
+    }
+
+    [Fact]
+    public void Ordinals_read_as_english()
+    {
+        Assert.Equal(["1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "111th"],
+            new[] { 1, 2, 3, 4, 11, 12, 13, 21, 22, 111 }.Select(Notebook.Ordinal));
+    }
 }

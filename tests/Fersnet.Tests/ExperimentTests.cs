@@ -64,9 +64,41 @@ public class ExperimentTests
         Assert.Equal(6, File.ReadAllLines(Path.Combine(outDir, "results.jsonl")).Length);
         Assert.Equal(1, File.ReadAllText(notebook).Split("<!-- BEGIN generated: tiny -->").Length - 1);
 
+        // Paired with itself on the same folds: every difference is zero, every fold a tie.
+        var paired = CliRunner.Run([.. args, "--report-only", "--compare", Path.Combine(outDir, "results.jsonl")]);
+        Assert.True(paired.ExitCode == 0, paired.Output);
+        Assert.Contains("fersnet vs single", paired.Output);
+        using (var pairedReport = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "report.json"))))
+        {
+            var comparisons = pairedReport.RootElement.GetProperty("comparisons").EnumerateArray().ToArray();
+            Assert.Equal(9, comparisons.Length);
+            var self = comparisons.Single(c => c.GetProperty("variant").GetString() == "hard" && c.GetProperty("baseline").GetString() == "hard");
+            Assert.Equal(0, self.GetProperty("meanDifference").GetDouble());
+            Assert.Equal(2, self.GetProperty("ties").GetInt32());
+        }
+        Assert.Contains("| hard | hard (", File.ReadAllText(notebook));
+
         // A changed budget does not silently mix with the old results.
         var changed = CliRunner.Run([.. args.Select(a => a == "1" ? "2" : a)]);
         Assert.Equal(1, changed.ExitCode);
         Assert.Contains("another configuration", changed.Output);
+    }
+
+    private static FoldResult Fold(string variant, int fold, double accuracy, int[] testIndices) =>
+        new(variant, fold, "f", 10, 2, testIndices.Length, 1, 0.5, accuracy, accuracy, 1, 100, null, testIndices, [], [], null, DateTime.UtcNow);
+
+    [Fact]
+    public void Paired_comparison_uses_only_folds_with_the_same_test_images()
+    {
+        var ours = new[] { Fold("fersnet", 0, 0.90, [1, 2]), Fold("fersnet", 1, 0.80, [3, 4]), Fold("fersnet", 2, 0.70, [5, 6]) };
+        var baseline = new[] { Fold("single", 0, 0.85, [1, 2]), Fold("single", 1, 0.85, [3, 4]), Fold("single", 2, 0.10, [5, 7]) };
+        var comparison = Assert.Single(PairedComparison.Between(ours, baseline, "base.jsonl"));
+        Assert.Equal([0, 1], comparison.Folds);                       // fold 2 tested other images: not paired
+        Assert.Equal(0.85, comparison.MeanAccuracy, 9);
+        Assert.Equal(0.85, comparison.BaselineMeanAccuracy, 9);
+        Assert.Equal([0.05, -0.05], comparison.Differences.Select(d => Math.Round(d, 9)));
+        Assert.Equal(0, comparison.MeanDifference, 9);
+        Assert.Equal(Math.Sqrt(0.005), comparison.StdDifference, 9);
+        Assert.Equal((1, 0, 1), (comparison.Wins, comparison.Ties, comparison.Losses));
     }
 }

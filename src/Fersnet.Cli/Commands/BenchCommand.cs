@@ -2,9 +2,12 @@ using System.ComponentModel;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using Fersnet.Data;
 using Fersnet.Evaluation;
+using Fersnet.Inference;
 using Fersnet.Models;
 using Fersnet.Runtime;
+using Fersnet.Training;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -37,6 +40,18 @@ public sealed class BenchCommand(IAnsiConsole console) : Command<BenchCommand.Se
         [Description("Untimed repetitions before measuring (default 2).")]
         public int Warmup { get; init; } = 2;
 
+        [CommandOption("--checkpoint <FILE>")]
+        [Description("Trained FERSNet checkpoint: inference faces/s is measured with it, on the face crops of --data.")]
+        public string? Checkpoint { get; init; }
+
+        [CommandOption("--data <DIR>")]
+        [Description("Face crops for the trained-model inference run (default: random 48x48 crops).")]
+        public string? Data { get; init; }
+
+        [CommandOption("--levers")]
+        [Description("Measure each speed lever before/after instead (layout, bf16, threads, batch size, cycle share, synthesis mix).")]
+        public bool Levers { get; init; }
+
         [CommandOption("--json <FILE>")]
         [Description("Write the results as JSON (the committed run: docs/results/bench.json).")]
         public string? Json { get; init; }
@@ -55,6 +70,19 @@ public sealed class BenchCommand(IAnsiConsole console) : Command<BenchCommand.Se
         var peak = CpuPeak.Detect(TorchRuntime.ThreadCount);
         var config = new BenchConfig(kinds, settings.Preset, SynthesisEvery: settings.SynthesisEvery, CycleShare: settings.CycleShare, Warmup: settings.Warmup, Repetitions: settings.Repetitions);
         console.MarkupLineInterpolated($"peak FP32: {peak.Derivation}");
+        if (settings.Levers) return RunLevers(context, settings, config, peak);
+        // The trained model first: a wrong path fails before minutes of measuring.
+        TrainedInference? trained = null;
+        if (settings.Checkpoint is { } checkpoint)
+        {
+            try { trained = Benchmark.MeasureTrained(checkpoint, settings.Data, config, peak); }
+            catch (Exception e) when (e is CheckpointException or DatasetException)
+            {
+                console.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
+                return 1;
+            }
+            console.MarkupLineInterpolated($"trained model {trained.Checkpoint}: {trained.FacesPerSecond.Median:F0} faces/s ({trained.FacesPerSecond.Min:F0}–{trained.FacesPerSecond.Max:F0}) over {trained.Faces} {trained.Source} crops, {trained.Gflops:F1} GFLOP/s = {trained.PeakShare * 100:F0}% of peak");
+        }
         var results = Benchmark.Run(config, peak, line => console.MarkupLineInterpolated($"[grey]{line}[/]"));
         var provenance = Provenance.Current();
         string command = "./fersnet " + string.Join(' ', context.Arguments);
@@ -86,15 +114,52 @@ public sealed class BenchCommand(IAnsiConsole console) : Command<BenchCommand.Se
                 naiveTrainImagesPerSecond = naive?.Naive.Median,
                 trainSpeedup = naive?.Speedup.Median,
                 naiveComparison = naive,
-                inferenceFacesPerSecond = fersnet?.InferenceFacesPerSecond.Median,
+                inferenceFacesPerSecond = trained?.FacesPerSecond.Median ?? fersnet?.InferenceFacesPerSecond.Median,
+                trainedInference = trained,
                 models = results,
-            }, new JsonSerializerOptions(Training.Checkpoint.Json) { WriteIndented = true }) + "\n");
+            }, new JsonSerializerOptions(Checkpoint.Json) { WriteIndented = true }) + "\n");
         }
-        if (settings.Notebook is { } notebook) Notebook.ReplaceSection(notebook, $"bench-{settings.Preset}", Markdown(results, peak, provenance, command, config, naive));
+        if (settings.Notebook is { } notebook) Notebook.ReplaceSection(notebook, $"bench-{settings.Preset}", Markdown(results, peak, provenance, command, config, naive, trained));
         return 0;
     }
 
-    private static string Markdown(IReadOnlyList<ModelBench> results, CpuPeak peak, Provenance provenance, string command, BenchConfig config, NaiveComparison? naive)
+    private int RunLevers(CommandContext context, Settings settings, BenchConfig config, CpuPeak peak)
+    {
+        var levers = LeverBench.Run(config, line => console.MarkupLineInterpolated($"[grey]{line}[/]"));
+        var provenance = Provenance.Current();
+        string command = "./fersnet " + string.Join(' ', context.Arguments);
+        var table = new Table().Border(TableBorder.Rounded).AddColumns("lever", "before", "after", "rate before", "rate after", "speed-up (min–max)", "after faster");
+        foreach (var l in levers)
+            table.AddRow(Markup.Escape(l.Lever), Markup.Escape(l.Before), Markup.Escape(l.After), $"{l.BeforeRate.Median:F1} {l.Unit}", $"{l.AfterRate.Median:F1} {l.Unit}",
+                $"{l.Speedup.Median:F2}x ({l.Speedup.Min:F2}–{l.Speedup.Max:F2})", l.AfterWins ? "yes" : "no");
+        console.Write(table);
+        if (settings.Json is { } json)
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(json))!);
+            File.WriteAllText(json, JsonSerializer.Serialize(new { command, provenance, peak = new { peak.Gflops, peak.Derivation }, config, levers },
+                new JsonSerializerOptions(Checkpoint.Json) { WriteIndented = true }) + "\n");
+        }
+        if (settings.Notebook is { } notebook)
+        {
+            var inv = CultureInfo.InvariantCulture;
+            var text = new StringBuilder();
+            text.AppendLine($"### Speed levers ({settings.Preset} preset), each before and after");
+            text.AppendLine().AppendLine("Generated by the command below; do not edit by hand.").AppendLine();
+            text.AppendLine("```bash").AppendLine(command).AppendLine("```").AppendLine();
+            text.AppendLine($"- Machine and code: {provenance}");
+            text.AppendLine($"- Peak: {peak.Derivation}");
+            text.AppendLine($"- Repetitions alternate between before and after ({config.Repetitions} after {config.Warmup} warm-up); speed-up = median of the per-repetition ratios. \"after faster\": speed-up above 1.02 (the noise of this shared machine).");
+            text.AppendLine();
+            text.AppendLine("| lever | before | after | rate before | rate after | speed-up (min–max) | after faster |");
+            text.AppendLine("|---|---|---|---|---|---|---|");
+            foreach (var l in levers)
+                text.AppendLine(string.Create(inv, $"| {l.Lever} | {l.Before} | {l.After} | {l.BeforeRate.Median:F1} {l.Unit} | {l.AfterRate.Median:F1} {l.Unit} | {l.Speedup.Median:F2}x ({l.Speedup.Min:F2}–{l.Speedup.Max:F2}) | {(l.AfterWins ? "yes" : "no")} |"));
+            Notebook.ReplaceSection(notebook, $"bench-levers-{settings.Preset}", text.ToString());
+        }
+        return 0;
+    }
+
+    private static string Markdown(IReadOnlyList<ModelBench> results, CpuPeak peak, Provenance provenance, string command, BenchConfig config, NaiveComparison? naive, TrainedInference? trained)
     {
         var inv = CultureInfo.InvariantCulture;
         var text = new StringBuilder();
@@ -107,9 +172,11 @@ public sealed class BenchCommand(IAnsiConsole console) : Command<BenchCommand.Se
         text.AppendLine($"- Peak: {peak.Derivation}");
         int every = config.SynthesisEvery;
         string cycle = config.CycleShare >= 1 ? "the whole batch" : string.Create(inv, $"{config.CycleShare:P0} of the batch");
-        text.AppendLine($"- Training: batch {config.TrainBatch}, channels-last feature maps, a synthesis step (recognition + generator + cycle pass on {cycle} + discriminator) on every {(every == 1 ? "" : $"{every}th ")}batch{(every == 1 ? "" : ", recognition alone on the others")}; inference: recognition only, no_grad, batch {config.InferenceBatch}; medians of {config.Repetitions} repetitions (min–max) after {config.Warmup} warm-up.");
+        text.AppendLine($"- Training: batch {config.TrainBatch}, channels-last feature maps, a synthesis step (recognition + generator + cycle pass on {cycle} + discriminator) on every {(every == 1 ? "" : Notebook.Ordinal(every) + " ")}batch{(every == 1 ? "" : ", recognition alone on the others")}; inference: recognition only, no_grad, batch {config.InferenceBatch}; medians of {config.Repetitions} repetitions (min–max) after {config.Warmup} warm-up.");
         if (naive is not null)
             text.AppendLine(string.Create(inv, $"- FERSNet training vs the straightforward recipe (synthesis step on every batch, whole-batch cycle, NCHW feature maps), alternating repetitions in the same run: {naive.Recipe.Median:F1} / {naive.Naive.Median:F1} img/s, speed-up {naive.Speedup.Median:F2}x (per-repetition ratios {naive.Speedup.Min:F2}–{naive.Speedup.Max:F2})"));
+        if (trained is not null)
+            text.AppendLine(string.Create(inv, $"- Trained model `{trained.Checkpoint}` (epoch {trained.Epoch}), recognition only over {trained.Faces} {trained.Source} 48x48 crops in batches of {config.InferenceBatch}: {trained.FacesPerSecond.Median:F0} faces/s ({trained.FacesPerSecond.Min:F0}–{trained.FacesPerSecond.Max:F0}), {trained.MflopPerFace:F0} MFLOP/face, {trained.Gflops:F1} GFLOP/s = {trained.PeakShare * 100:F0}% of the peak"));
         text.AppendLine();
         text.AppendLine("| model | train img/s | train GFLOP/img | train GFLOP/s (% peak) | inference faces/s | MFLOP/face | inference GFLOP/s (% peak) | 1-face latency ms |");
         text.AppendLine("|---|---|---|---|---|---|---|---|");

@@ -62,6 +62,10 @@ public sealed class ExperimentCommand(IAnsiConsole console) : Command<Experiment
         [Description("Start no new training after this many minutes; rerun to continue.")]
         public double? TimeLimit { get; init; }
 
+        [CommandOption("--compare <RESULTS>")]
+        [Description("Results file of another experiment on the same folds: the report pairs each variant with its variants fold by fold (repeatable).")]
+        public string[] Compare { get; init; } = [];
+
         [CommandOption("--report-only")]
         [Description("Only rewrite the report from the results file.")]
         public bool ReportOnly { get; init; }
@@ -99,7 +103,7 @@ public sealed class ExperimentCommand(IAnsiConsole console) : Command<Experiment
                 console.MarkupLineInterpolated($"{ran} training(s) finished in this run");
             }
             string command = "./fersnet " + string.Join(' ', context.Arguments.Select(a => a.Contains(' ') ? $"\"{a}\"" : a));
-            var document = ExperimentReport.Write(name, command, experiment, labels, report, settings.Out, settings.Notebook);
+            var document = ExperimentReport.Write(name, command, experiment, labels, report, settings.Out, settings.Notebook, settings.Compare);
             Render(document);
             return 0;
         }
@@ -124,5 +128,7 @@ public sealed class ExperimentCommand(IAnsiConsole console) : Command<Experiment
                 $"{s.PooledAccuracy * 100:F2}", $"{s.MacroF1 * 100:F2}",
                 ExperimentReport.PaperCkPlus.TryGetValue(s.Variant, out var p) ? $"{p:F2}" : "");
         console.Write(table);
+        foreach (var c in document.Comparisons)
+            console.MarkupLineInterpolated($"{c.Variant} vs {c.Baseline} ({c.BaselineSource}), {c.Folds.Length} paired folds: {c.MeanAccuracy * 100:F2} vs {c.BaselineMeanAccuracy * 100:F2}, difference {c.MeanDifference * 100:+0.00;-0.00} ± {c.StdDifference * 100:F2} points, wins/ties/losses {c.Wins}/{c.Ties}/{c.Losses}");
     }
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Fersnet.Data;
+using Fersnet.Inference;
 using Fersnet.Models;
 using Fersnet.Training;
 using TorchSharp;
@@ -15,6 +16,14 @@ public sealed record Stat(double Median, double Min, double Max, IReadOnlyList<d
         var sorted = samples.Order().ToArray();
         double median = sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
         return new Stat(median, sorted[0], sorted[^1], samples);
+    }
+
+    /// <summary>Sample standard deviation (n − 1); 0 for fewer than two values.</summary>
+    public static double SampleStandardDeviation(IReadOnlyList<double> values)
+    {
+        if (values.Count < 2) return 0;
+        double mean = values.Average();
+        return Math.Sqrt(values.Sum(v => (v - mean) * (v - mean)) / (values.Count - 1));
     }
 }
 
@@ -42,6 +51,9 @@ public sealed record BenchConfig(
 /// <summary>FERSNet's training recipe and the straightforward baseline, measured in alternation.</summary>
 /// <param name="Speedup">Per-repetition ratios recipe / naive.</param>
 public sealed record NaiveComparison(Stat Recipe, Stat Naive, Stat Speedup);
+
+    /// <summary>What a trained checkpoint measured on real (or random) face crops.</summary>
+public sealed record TrainedInference(string Checkpoint, int Epoch, string Source, long Faces, Stat FacesPerSecond, double MflopPerFace, double Gflops, double PeakShare);
 
 /// <summary>What one model measured.</summary>
 public sealed record ModelBench(
@@ -147,7 +159,7 @@ public static class Benchmark
         {
             var once = config with { Warmup = 0, Repetitions = 1 };
             double recipeRate = MeasureTraining(recipe, once, config.SynthesisEvery).Median;
-            double naiveRate = WithLayout(channelsLast: false, () => MeasureTraining(naive, once, synthesisEvery: 1).Median);
+            double naiveRate = MemoryLayout.With(channelsLast: false, () => MeasureTraining(naive, once, synthesisEvery: 1).Median);
             if (i < config.Warmup) continue;
             recipeRates.Add(recipeRate);
             naiveRates.Add(naiveRate);
@@ -155,12 +167,56 @@ public static class Benchmark
         return new NaiveComparison(Stat.Of(recipeRates), Stat.Of(naiveRates), Stat.Of(recipeRates.Zip(naiveRates, (r, n) => r / n).ToArray()));
     }
 
-    private static T WithLayout<T>(bool channelsLast, Func<T> run)
+
+    /// <summary>
+    /// Batched recognition (no_grad, eval) of a trained model over real face crops, <paramref name="faces"/> (N,1,S,S)
+    /// in [-1,1], in batches of <see cref="BenchConfig.InferenceBatch"/>: faces/s over the whole set, per repetition.
+    /// </summary>
+    public static Stat InferenceOver(MultiTaskModel model, Tensor faces, BenchConfig config)
     {
-        bool saved = MemoryLayout.ChannelsLast;
-        MemoryLayout.ChannelsLast = channelsLast;
-        try { return run(); }
-        finally { MemoryLayout.ChannelsLast = saved; }
+        model.eval();
+        return Measure(() =>
+        {
+            using var _ = no_grad();
+            var clock = Stopwatch.StartNew();
+            for (long start = 0; start < faces.shape[0]; start += config.InferenceBatch)
+            {
+                using var scope = NewDisposeScope();
+                model.call(faces.narrow(0, start, Math.Min(config.InferenceBatch, faces.shape[0] - start)), null);
+            }
+            return faces.shape[0] / clock.Elapsed.TotalSeconds;
+        }, config);
+    }
+
+    /// <summary>
+    /// Inference of a trained checkpoint over the face crops of <paramref name="data"/> (or 512 random crops):
+    /// faces/s, and what that is in GFLOP/s and share of the peak.
+    /// </summary>
+    public static TrainedInference MeasureTrained(string checkpoint, string? data, BenchConfig config, CpuPeak peak)
+    {
+        using var trained = TrainedModel.Load(checkpoint);
+        int side = trained.Model.Config.ImageSize;
+        Tensor faces;
+        string source;
+        if (data is not null)
+        {
+            var scan = DatasetReader.Read(data);
+            using var set = FaceDataLoader.Load(scan, side, trained.Labels);
+            faces = set.Images.clone();
+            source = Path.GetFileName(Path.TrimEndingDirectorySeparator(data));
+        }
+        else
+        {
+            faces = rand(512, 1, side, side) * 2 - 1;
+            source = "random";
+        }
+        using (faces)
+        {
+            var rate = InferenceOver(trained.Model, faces, config);
+            double flops = FlopCount.RecognitionFlopsPerImage(trained.Model.Config);
+            double gflops = rate.Median * flops / 1e9;
+            return new TrainedInference(checkpoint.Replace('\\', '/'), trained.Header.Epoch, source, faces.shape[0], rate, flops / 1e6, gflops, gflops / peak.Gflops);
+        }
     }
 
     private static Stat Measure(Func<double> once, BenchConfig config)

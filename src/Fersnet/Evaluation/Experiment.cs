@@ -90,21 +90,30 @@ public sealed class Experiment(ExperimentConfig config, IReadOnlyList<Variant> v
     /// <summary>The results of this experiment already on file (other configurations' lines are an error).</summary>
     public IReadOnlyList<FoldResult> ReadResults()
     {
-        if (!File.Exists(resultsPath)) return [];
-        var results = new List<FoldResult>();
+        var results = ReadResultsFile(resultsPath);
+        foreach (var (result, lineNumber) in results.Select((r, i) => (r.Result, r.Line)))
+        {
+            var variant = Variants.FirstOrDefault(v => v.Name == result.Variant);
+            if (variant is not null && result.Fingerprint != Config.Fingerprint(variant.Name))
+                throw new InvalidDataException($"{resultsPath}:{lineNumber}: a '{result.Variant}' result of another configuration (fingerprint {result.Fingerprint}); use another results file for a changed experiment");
+        }
+        return results.Select(r => r.Result).ToArray();
+    }
+
+    /// <summary>Every result line of a results file, whatever its configuration, with its line number.</summary>
+    public static IReadOnlyList<(FoldResult Result, int Line)> ReadResultsFile(string path)
+    {
+        if (!File.Exists(path)) return [];
+        var results = new List<(FoldResult, int)>();
         int lineNumber = 0;
-        foreach (var line in File.ReadLines(resultsPath))
+        foreach (var line in File.ReadLines(path))
         {
             lineNumber++;
             if (line.Trim().Length == 0) continue;
             FoldResult? result;
             try { result = JsonSerializer.Deserialize<FoldResult>(line, Checkpoint.Json); }
-            catch (JsonException e) { throw new InvalidDataException($"{resultsPath}:{lineNumber}: unreadable result line ({e.Message})"); }
-            if (result is null) continue;
-            var variant = Variants.FirstOrDefault(v => v.Name == result.Variant);
-            if (variant is not null && result.Fingerprint != Config.Fingerprint(variant.Name))
-                throw new InvalidDataException($"{resultsPath}:{lineNumber}: a '{result.Variant}' result of another configuration (fingerprint {result.Fingerprint}); use another results file for a changed experiment");
-            results.Add(result);
+            catch (JsonException e) { throw new InvalidDataException($"{path}:{lineNumber}: unreadable result line ({e.Message})"); }
+            if (result is not null) results.Add((result, lineNumber));
         }
         return results;
     }
@@ -186,7 +195,7 @@ public sealed class Experiment(ExperimentConfig config, IReadOnlyList<Variant> v
             if (runs.Length == 0) continue;
             var accuracies = runs.Select(r => r.TestAccuracy).ToArray();
             double mean = accuracies.Average();
-            double std = runs.Length > 1 ? Math.Sqrt(accuracies.Sum(a => (a - mean) * (a - mean)) / (runs.Length - 1)) : 0;
+            double std = Stat.SampleStandardDeviation(accuracies);
             var pooled = ClassificationReport.From(runs.SelectMany(r => r.Actual).ToArray(), runs.SelectMany(r => r.Predicted).ToArray(), labels);
             var gates = runs.All(r => r.MeanGates is { Count: > 0 })
                 ? Enumerable.Range(0, runs[0].MeanGates!.Count).Select(i => runs.Average(r => r.MeanGates![i])).ToArray()

@@ -28,15 +28,25 @@ public static class ExperimentReport
         IReadOnlyDictionary<string, VariantSummary> Variants,
         double TotalTrainingSeconds,
         IReadOnlyList<string> Labels,
-        Provenance Provenance);
+        Provenance Provenance,
+        IReadOnlyList<PairedComparison> Comparisons);
 
-    public static Document Write(string name, string command, Experiment experiment, LabelSet labels, string reportPath, string figureDirectory, string? notebookPath)
+    /// <param name="baselines">Results files of other experiments on the same folds: every variant here is paired
+    /// with every variant there, fold by fold.</param>
+    public static Document Write(string name, string command, Experiment experiment, LabelSet labels, string reportPath, string figureDirectory, string? notebookPath,
+        IReadOnlyList<string>? baselines = null)
     {
         var results = experiment.ReadResults();
+        var ours = results.Where(r => experiment.Variants.Any(v => v.Name == r.Variant)).ToArray();
         var summaries = Experiment.Summarise(results, labels, experiment.Variants.Select(v => v.Name));
         bool complete = experiment.Variants.All(v => summaries.FirstOrDefault(s => s.Variant == v.Name)?.Folds == experiment.Config.Folds);
+        var comparisons = (baselines ?? []).SelectMany(path =>
+        {
+            if (!File.Exists(path)) throw new InvalidDataException($"{path}: baseline results file not found");
+            return PairedComparison.Between(ours, Experiment.ReadResultsFile(path).Select(r => r.Result).ToArray(), path.Replace('\\', '/'));
+        }).ToArray();
         var document = new Document(name, command, experiment.Config, experiment.Config.Folds, complete,
-            summaries.ToDictionary(s => s.Variant), summaries.Sum(s => s.TrainingSeconds), labels.Names, Provenance.Current());
+            summaries.ToDictionary(s => s.Variant), summaries.Sum(s => s.TrainingSeconds), labels.Names, Provenance.Current(), comparisons);
 
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(reportPath))!);
         File.WriteAllText(reportPath, JsonSerializer.Serialize(document, new JsonSerializerOptions(Training.Checkpoint.Json) { WriteIndented = true }) + "\n");
@@ -105,6 +115,16 @@ public static class ExperimentReport
             int depths = s.MeanGates!.Count / 2;
             section.AppendLine();
             section.AppendLine(string.Create(inv, $"Mean update gate z of {s.Variant} at its selected epoch (how much each branch takes from the other), depth 1..{depths}: recognition ← synthesis {string.Join(", ", s.MeanGates.Take(depths).Select(z => z.ToString("F2", inv)))}; synthesis ← recognition {string.Join(", ", s.MeanGates.Skip(depths).Select(z => z.ToString("F2", inv)))}."));
+        }
+        if (document.Comparisons.Count > 0)
+        {
+            section.AppendLine();
+            section.AppendLine("Paired with other experiments on the same test folds (identical test images; difference = this − baseline, per fold):");
+            section.AppendLine();
+            section.AppendLine("| variant | baseline | folds | mean accuracy | baseline mean | difference mean ± std | wins / ties / losses |");
+            section.AppendLine("|---|---|---|---|---|---|---|");
+            foreach (var c in document.Comparisons)
+                section.AppendLine(string.Create(inv, $"| {c.Variant} | {c.Baseline} ({c.BaselineSource}) | {c.Folds.Length} | {c.MeanAccuracy * 100:F2} | {c.BaselineMeanAccuracy * 100:F2} | {c.MeanDifference * 100:+0.00;-0.00} ± {c.StdDifference * 100:F2} | {c.Wins} / {c.Ties} / {c.Losses} |"));
         }
         string relative = Path.GetRelativePath(Path.GetDirectoryName(Path.GetFullPath(notebookPath))!, figureDirectory).Replace('\\', '/');
         section.AppendLine();

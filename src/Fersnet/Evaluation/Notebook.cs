@@ -18,4 +18,7 @@ public static class Notebook
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         File.WriteAllText(path, text.TrimEnd('\n') + "\n");
     }
+
+    /// <summary>1st, 2nd, 3rd, 4th, …, 11th, 12th, 13th, 21st.</summary>
+    public static string Ordinal(int n) => n + ((n % 100) is 11 or 12 or 13 ? "th" : (n % 10) switch { 1 => "st", 2 => "nd", 3 => "rd", _ => "th" });
 }

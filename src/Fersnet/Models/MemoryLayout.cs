@@ -23,6 +23,15 @@ public static class MemoryLayout
     public static Tensor Preferred(Tensor map) =>
         ChannelsLast && map.dim() == 4 ? map.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2) : map;
 
+    /// <summary>Runs <paramref name="run"/> with the layout switched as given, then restores it.</summary>
+    public static T With<T>(bool channelsLast, Func<T> run)
+    {
+        bool saved = ChannelsLast;
+        ChannelsLast = channelsLast;
+        try { return run(); }
+        finally { ChannelsLast = saved; }
+    }
+
     /// <summary>Whether a (B,C,H,W) tensor's strides are channels-last.</summary>
     public static bool IsChannelsLast(Tensor map) => map.dim() == 4 && map.stride(1) == 1 && map.stride(3) == map.shape[1];
 }
