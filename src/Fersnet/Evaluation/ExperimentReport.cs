@@ -98,7 +98,7 @@ public static class ExperimentReport
         section.AppendLine();
         section.AppendLine($"- Machine and code: {document.Provenance}");
         var t = document.Config.Train;
-        section.AppendLine(string.Create(inv, $"- Budget per (variant, fold): {t.Epochs} epochs, batch {t.BatchSize}, AdamW lr {t.LearningRate} cosine, {document.Config.ImageSize}px, width {document.Config.Width}, seed {document.Config.Seed}; model selection on {document.Config.ValidationSplit:P0} of the training subjects; synthesis warm-up {t.SynthesisWarmupEpochs} epochs, synthesis weight {t.Losses.Synthesis}"));
+        section.AppendLine(string.Create(inv, $"- Budget per (variant, fold): {t.Epochs} epochs, batch {t.BatchSize}, AdamW lr {t.LearningRate} cosine, {document.Config.ImageSize}px, width {document.Config.Width}, seed {document.Config.Seed}; model selection on {document.Config.ValidationSplit:P0} of the training subjects; synthesis warm-up {t.SynthesisWarmupEpochs} epochs, synthesis weight {t.Losses.Synthesis}, a synthesis step on every {(t.SynthesisEvery == 1 ? "" : Notebook.Ordinal(t.SynthesisEvery) + " ")}batch, cycle pass on {(t.CycleShare is { } share ? $"{share:P0} of it" : "all of it")}, synthesis gradients {(t.SynthesisGradientsIntoFer ? "into" : "kept out of")} the recognition features{(document.Config.GateBias is { } bias ? $", gate bias {bias}" : "")}"));
         section.AppendLine(string.Create(inv, $"- Training time so far: {document.TotalTrainingSeconds / 3600:F2} h"));
         section.AppendLine();
         section.AppendLine("| variant | folds | mean ± std accuracy | pooled accuracy | macro-F1 | paper | train img/s | " + string.Join(" | ", document.Labels.Select(l => $"recall {l}")) + " |");
