@@ -100,5 +100,9 @@ public class ExperimentTests
         Assert.Equal(0, comparison.MeanDifference, 9);
         Assert.Equal(Math.Sqrt(0.005), comparison.StdDifference, 9);
         Assert.Equal((1, 0, 1), (comparison.Wins, comparison.Ties, comparison.Losses));
+        // Two folds: t(0.975, 1) = 12.706, so the interval is ±12.706 · std / √2.
+        Assert.Equal(12.706 * Math.Sqrt(0.005) / Math.Sqrt(2), comparison.Confidence95, 9);
+        Assert.Equal(2.262, PairedComparison.StudentT975(9));
+        Assert.Equal(1.96, PairedComparison.StudentT975(100));
     }
 }

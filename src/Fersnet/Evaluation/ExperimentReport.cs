@@ -121,10 +121,10 @@ public static class ExperimentReport
             section.AppendLine();
             section.AppendLine("Paired with other experiments on the same test folds (identical test images; difference = this − baseline, per fold):");
             section.AppendLine();
-            section.AppendLine("| variant | baseline | folds | mean accuracy | baseline mean | difference mean ± std | wins / ties / losses |");
-            section.AppendLine("|---|---|---|---|---|---|---|");
+            section.AppendLine("| variant | baseline | folds | mean accuracy | baseline mean | difference mean ± std | 95% interval of the mean difference | wins / ties / losses |");
+            section.AppendLine("|---|---|---|---|---|---|---|---|");
             foreach (var c in document.Comparisons)
-                section.AppendLine(string.Create(inv, $"| {c.Variant} | {c.Baseline} ({c.BaselineSource}) | {c.Folds.Length} | {c.MeanAccuracy * 100:F2} | {c.BaselineMeanAccuracy * 100:F2} | {c.MeanDifference * 100:+0.00;-0.00} ± {c.StdDifference * 100:F2} | {c.Wins} / {c.Ties} / {c.Losses} |"));
+                section.AppendLine(string.Create(inv, $"| {c.Variant} | {c.Baseline} ({c.BaselineSource}) | {c.Folds.Length} | {c.MeanAccuracy * 100:F2} | {c.BaselineMeanAccuracy * 100:F2} | {c.MeanDifference * 100:+0.00;-0.00} ± {c.StdDifference * 100:F2} | {(c.MeanDifference - c.Confidence95) * 100:+0.00;-0.00} to {(c.MeanDifference + c.Confidence95) * 100:+0.00;-0.00} | {c.Wins} / {c.Ties} / {c.Losses} |"));
         }
         string relative = Path.GetRelativePath(Path.GetDirectoryName(Path.GetFullPath(notebookPath))!, figureDirectory).Replace('\\', '/');
         section.AppendLine();

@@ -21,6 +21,26 @@ public sealed record PairedComparison(
     int Losses)
 {
     /// <summary>
+    /// Half-width of the 95% confidence interval of <see cref="MeanDifference"/> (Student's t over the folds):
+    /// an interval that contains 0 means these folds cannot tell the two apart.
+    /// </summary>
+    public double Confidence95 => Folds.Length < 2 ? double.NaN : StudentT975(Folds.Length - 1) * StdDifference / Math.Sqrt(Folds.Length);
+
+    /// <summary>The 97.5% quantile of Student's t with <paramref name="degrees"/> degrees of freedom (two-sided 95%).</summary>
+    public static double StudentT975(int degrees) => degrees switch
+    {
+        < 1 => double.NaN,
+        <= 30 => T975[degrees - 1],
+        _ => 1.96,
+    };
+
+    private static readonly double[] T975 =
+    [
+        12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131,
+        2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042,
+    ];
+
+    /// <summary>
     /// Pairs every variant of <paramref name="results"/> with every variant of <paramref name="baseline"/> on their
     /// common folds. Folds whose test images differ are not paired: they are not the same question.
     /// </summary>
