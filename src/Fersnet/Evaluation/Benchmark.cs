@@ -52,7 +52,7 @@ public sealed record BenchConfig(
 /// <param name="Speedup">Per-repetition ratios recipe / naive.</param>
 public sealed record NaiveComparison(Stat Recipe, Stat Naive, Stat Speedup);
 
-    /// <summary>What a trained checkpoint measured on real (or random) face crops.</summary>
+/// <summary>What a trained checkpoint measured on real (or random) face crops.</summary>
 public sealed record TrainedInference(string Checkpoint, int Epoch, string Source, long Faces, Stat FacesPerSecond, double MflopPerFace, double Gflops, double PeakShare);
 
 /// <summary>What one model measured.</summary>
@@ -77,7 +77,7 @@ public sealed record ModelBench(
 public static class Benchmark
 {
     /// <summary>Seven classes, as CK+ and FER2013 have: the head sizes of the models measured.</summary>
-    private static readonly LabelSet CkPlusClasses = new([Expression.Anger, Expression.Contempt, Expression.Disgust, Expression.Fear, Expression.Happiness, Expression.Sadness, Expression.Surprise]);
+    internal static readonly LabelSet CkPlusClasses = new([Expression.Anger, Expression.Contempt, Expression.Disgust, Expression.Fear, Expression.Happiness, Expression.Sadness, Expression.Surprise]);
 
     public static IReadOnlyList<ModelBench> Run(BenchConfig config, CpuPeak peak, Action<string>? log = null)
     {
@@ -153,20 +153,30 @@ public static class Benchmark
         var modelConfig = ModelConfig.FromPreset(config.Preset, ModelKind.Fersnet, CkPlusClasses.Count);
         using var recipe = Trainer.Create(modelConfig, config.TrainConfig(), CkPlusClasses);
         using var naive = Trainer.Create(modelConfig, config.TrainConfig() with { SynthesisEvery = 1, CycleShare = null }, CkPlusClasses);
-        var recipeRates = new List<double>();
-        var naiveRates = new List<double>();
-        for (int i = 0; i < config.Warmup + config.Repetitions; i++)
-        {
-            var once = config with { Warmup = 0, Repetitions = 1 };
-            double recipeRate = MeasureTraining(recipe, once, config.SynthesisEvery).Median;
-            double naiveRate = MemoryLayout.With(channelsLast: false, () => MeasureTraining(naive, once, synthesisEvery: 1).Median);
-            if (i < config.Warmup) continue;
-            recipeRates.Add(recipeRate);
-            naiveRates.Add(naiveRate);
-        }
-        return new NaiveComparison(Stat.Of(recipeRates), Stat.Of(naiveRates), Stat.Of(recipeRates.Zip(naiveRates, (r, n) => r / n).ToArray()));
+        var once = config with { Warmup = 0, Repetitions = 1 };
+        var (naiveRate, recipeRate, speedup) = Alternate(
+            () => MemoryLayout.With(channelsLast: false, () => MeasureTraining(naive, once, synthesisEvery: 1).Median),
+            () => MeasureTraining(recipe, once, config.SynthesisEvery).Median, config);
+        return new NaiveComparison(recipeRate, naiveRate, speedup);
     }
 
+    /// <summary>
+    /// Rates of <paramref name="before"/> and <paramref name="after"/>, measured in alternation (warm-up rounds
+    /// untimed) so that both see the same machine, and the per-round ratios after / before.
+    /// </summary>
+    public static (Stat Before, Stat After, Stat Speedup) Alternate(Func<double> before, Func<double> after, BenchConfig config)
+    {
+        var beforeRates = new List<double>();
+        var afterRates = new List<double>();
+        for (int i = 0; i < config.Warmup + config.Repetitions; i++)
+        {
+            double b = before(), a = after();
+            if (i < config.Warmup) continue;
+            beforeRates.Add(b);
+            afterRates.Add(a);
+        }
+        return (Stat.Of(beforeRates), Stat.Of(afterRates), Stat.Of(afterRates.Zip(beforeRates, (a, b) => a / b).ToArray()));
+    }
 
     /// <summary>
     /// Batched recognition (no_grad, eval) of a trained model over real face crops, <paramref name="faces"/> (N,1,S,S)

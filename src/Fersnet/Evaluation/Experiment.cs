@@ -91,7 +91,7 @@ public sealed class Experiment(ExperimentConfig config, IReadOnlyList<Variant> v
     public IReadOnlyList<FoldResult> ReadResults()
     {
         var results = ReadResultsFile(resultsPath);
-        foreach (var (result, lineNumber) in results.Select((r, i) => (r.Result, r.Line)))
+        foreach (var (result, lineNumber) in results)
         {
             var variant = Variants.FirstOrDefault(v => v.Name == result.Variant);
             if (variant is not null && result.Fingerprint != Config.Fingerprint(variant.Name))

@@ -27,7 +27,7 @@ public sealed record LeverResult(string Lever, string Before, string After, stri
 /// </summary>
 public static class LeverBench
 {
-    private static readonly LabelSet Classes = new([Expression.Anger, Expression.Contempt, Expression.Disgust, Expression.Fear, Expression.Happiness, Expression.Sadness, Expression.Surprise]);
+    private static readonly LabelSet Classes = Benchmark.CkPlusClasses;
 
     public static IReadOnlyList<LeverResult> Run(BenchConfig config, Action<string>? log = null)
     {
@@ -142,18 +142,9 @@ public static class LeverBench
 
     private static LeverResult Compare(string lever, string before, string after, string unit, Func<double> measureBefore, Func<double> measureAfter, BenchConfig config)
     {
-        var beforeRates = new List<double>();
-        var afterRates = new List<double>();
-        for (int i = 0; i < config.Warmup + config.Repetitions; i++)
-        {
-            double b = measureBefore(), a = measureAfter();
-            if (i < config.Warmup) continue;
-            beforeRates.Add(b);
-            afterRates.Add(a);
-        }
-        return new LeverResult(lever, before, after, unit, Stat.Of(beforeRates), Stat.Of(afterRates), Stat.Of(afterRates.Zip(beforeRates, (a, b) => a / b).ToArray()));
+        var (beforeRate, afterRate, speedup) = Benchmark.Alternate(measureBefore, measureAfter, config);
+        return new LeverResult(lever, before, after, unit, beforeRate, afterRate, speedup);
     }
-
 
     private static double WithThreads(int threads, Func<double> run)
     {
