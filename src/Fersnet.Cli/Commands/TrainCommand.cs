@@ -32,6 +32,14 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
         [Description("Otherwise: share of training subjects held out for validation (default 0.1; 0: none).")]
         public double ValidationSplit { get; init; } = 0.1;
 
+        [CommandOption("--train-splits <NAMES>")]
+        [Description("Train on these named splits, comma-separated (FER2013: Training, PublicTest, PrivateTest), instead of the dataset's default split.")]
+        public string? TrainSplits { get; init; }
+
+        [CommandOption("--val-splits <NAMES>")]
+        [Description("With --train-splits: select models on these named splits (default: none).")]
+        public string? ValidationSplits { get; init; }
+
         [CommandOption("--out <DIR>")]
         [Description("Run folder (default runs/<model>-<date>).")]
         public string? Out { get; init; }
@@ -43,6 +51,7 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
         public override ValidationResult Validate() =>
             !Resume && Data is null ? ValidationResult.Error("--data is required (or --resume with --out)")
             : Resume && Out is null ? ValidationResult.Error("--resume needs --out <run folder>")
+            : ValidationSplits is not null && TrainSplits is null ? ValidationResult.Error("--val-splits needs --train-splits")
             : ValidationResult.Success();
     }
 
@@ -94,7 +103,8 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
     {
         if (File.Exists(Path.Combine(runDirectory, "last.ckpt")))
             throw new ArgumentException($"{runDirectory} already holds a run; pass --resume to continue it or choose another --out");
-        var data = new DataConfig(Path.GetFullPath(settings.Data!), settings.Validation is null ? null : Path.GetFullPath(settings.Validation), settings.ValidationSplit, settings.Seed);
+        var data = new DataConfig(Path.GetFullPath(settings.Data!), settings.Validation is null ? null : Path.GetFullPath(settings.Validation), settings.ValidationSplit, settings.Seed,
+            SplitList(settings.TrainSplits), SplitList(settings.ValidationSplits));
         var labels = DatasetReader.Read(data.Path).Labels;
         var kind = ModelFactory.ParseKind(settings.Model);
         var model = ModelConfig.FromPreset(settings.Preset, kind, labels.Count);
@@ -103,6 +113,9 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
         var config = settings.ToTrainConfig();
         return Trainer.Create(model, config, labels, data);
     }
+
+    private static string[]? SplitList(string? names) =>
+        names?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
     private static Trainer ResumeTrainer(Settings settings, string runDirectory) =>
         Trainer.Resume(Path.Combine(runDirectory, "last.ckpt"), config => settings.Epochs is { } epochs ? config with { Epochs = epochs } : config);

@@ -98,6 +98,22 @@ public static class Splits
     }
 
     /// <summary>
+    /// The samples of the named splits (file-name or folder splits such as FER2013's Training, PublicTest, PrivateTest).
+    /// Every name must match at least one sample, so that a typo never trains on less than asked.
+    /// </summary>
+    public static IReadOnlyList<int> Named(IReadOnlyList<FaceSample> samples, IReadOnlyList<string> splits)
+    {
+        var known = samples.Select(s => s.Split).OfType<string>().Distinct(StringComparer.OrdinalIgnoreCase).Order().ToArray();
+        foreach (var name in splits)
+        {
+            if (!known.Contains(name, StringComparer.OrdinalIgnoreCase))
+                throw new ArgumentException($"no split named '{name}' in the dataset (its splits: {(known.Length == 0 ? "none" : string.Join(", ", known))})");
+        }
+        var wanted = splits.ToHashSet(StringComparer.OrdinalIgnoreCase);
+        return samples.Select((s, i) => (s, i)).Where(x => x.s.Split is { } split && wanted.Contains(split)).Select(x => x.i).ToArray();
+    }
+
+    /// <summary>
     /// FER2013's convention: train on Training, select models on PublicTest, report on PrivateTest.
     /// </summary>
     public static OfficialSplit Fer2013(IReadOnlyList<FaceSample> samples)

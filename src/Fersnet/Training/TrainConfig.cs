@@ -78,4 +78,7 @@ public sealed record TrainConfig
 /// <param name="ValidationPath">Separate validation dataset, if any.</param>
 /// <param name="ValidationSplit">Else: share of the training subjects held out for validation (0: none).</param>
 /// <param name="SplitSeed">Seed of that hold-out.</param>
-public sealed record DataConfig(string Path, string? ValidationPath = null, double ValidationSplit = 0.1, int SplitSeed = 1);
+/// <param name="TrainSplits">Named splits of the dataset to train on (FER2013: Training, PublicTest, PrivateTest), replacing its default split.</param>
+/// <param name="ValidationSplits">With <paramref name="TrainSplits"/>: named splits to select models on (none: no validation).</param>
+public sealed record DataConfig(string Path, string? ValidationPath = null, double ValidationSplit = 0.1, int SplitSeed = 1,
+    IReadOnlyList<string>? TrainSplits = null, IReadOnlyList<string>? ValidationSplits = null);

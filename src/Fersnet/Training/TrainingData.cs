@@ -13,7 +13,8 @@ public sealed record TrainingData(FaceTensorSet Train, FaceTensorSet? Validation
 
     /// <summary>
     /// Loads a run's data: FER2013 trains on Training and validates on PublicTest (PrivateTest is never touched);
-    /// otherwise a separate validation dataset, or a subject-grouped hold-out of the training subjects.
+    /// otherwise a separate validation dataset, or a subject-grouped hold-out of the training subjects. Named splits
+    /// (<see cref="DataConfig.TrainSplits"/>) replace all of these.
     /// </summary>
     public static TrainingData Load(DataConfig config, int imageSize, LabelSet? labels = null, IProgress<int>? progress = null)
     {
@@ -25,7 +26,15 @@ public sealed record TrainingData(FaceTensorSet Train, FaceTensorSet? Validation
         bool fer2013 = scan.Layout is DatasetLayout.Fer2013Folders or DatasetLayout.Fer2013Csv;
         IReadOnlyList<int> trainIndices, validationIndices;
         FaceTensorSet? separateValidation = null;
-        if (config.ValidationPath is not null)
+        if (config.TrainSplits is { Count: > 0 } trainSplits)
+        {
+            var validationSplits = config.ValidationSplits ?? [];
+            if (trainSplits.Intersect(validationSplits, StringComparer.OrdinalIgnoreCase).FirstOrDefault() is { } both)
+                throw new ArgumentException($"split '{both}' is asked for both training and validation");
+            trainIndices = Splits.Named(all.Samples, trainSplits);
+            validationIndices = validationSplits.Count > 0 ? Splits.Named(all.Samples, validationSplits) : [];
+        }
+        else if (config.ValidationPath is not null)
         {
             var valScan = DatasetReader.Read(config.ValidationPath);
             separateValidation = FaceDataLoader.Load(valScan, imageSize, labels, progress);
