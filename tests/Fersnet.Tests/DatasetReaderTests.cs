@@ -1,3 +1,4 @@
+using Fersnet.Training;
 using Fersnet.Data;
 
 namespace Fersnet.Tests;
@@ -67,6 +68,24 @@ public class DatasetReaderTests
         Assert.Equal(["Training", "PublicTest", "PrivateTest"], scan.Splits);
         var split = Splits.Fer2013(scan.Samples);
         Assert.Equal((2, 1, 1), (split.Train.Count, split.Validation.Count, split.Test.Count));
+    }
+
+    [Fact]
+    public void Named_splits_train_and_validate_on_what_is_asked_and_refuse_an_unknown_name()
+    {
+        using var dir = new TempDir();
+        Fixtures.WriteFace(dir.Combine("train", "angry", "Training_1.jpg"), 1);
+        Fixtures.WriteFace(dir.Combine("train", "happy", "Training_2.jpg"), 2);
+        Fixtures.WriteFace(dir.Combine("test", "happy", "PublicTest_3.jpg"), 3);
+        Fixtures.WriteFace(dir.Combine("test", "angry", "PrivateTest_4.jpg"), 4);
+        using var sets = TrainingData.Load(new DataConfig(dir.Path, TrainSplits: ["Training", "publictest"], ValidationSplits: ["PrivateTest"]), 48);
+        Assert.Equal(["PublicTest", "Training", "Training"], sets.Train.Samples.Select(s => s.Split).Order(StringComparer.Ordinal));
+        Assert.Equal(["PrivateTest"], sets.Validation!.Samples.Select(s => s.Split));
+
+        var unknown = Assert.Throws<ArgumentException>(() => TrainingData.Load(new DataConfig(dir.Path, TrainSplits: ["Train"]), 48));
+        Assert.Contains("no split named 'Train'", unknown.Message);
+        Assert.Contains("PrivateTest, PublicTest, Training", unknown.Message);
+        Assert.Throws<ArgumentException>(() => TrainingData.Load(new DataConfig(dir.Path, TrainSplits: ["Training"], ValidationSplits: ["training"]), 48));
     }
 
     [Fact]

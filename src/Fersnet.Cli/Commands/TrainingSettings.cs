@@ -62,6 +62,10 @@ public class TrainingSettings : CommandSettings
     [Description("Weight the recognition loss by inverse class frequency.")]
     public bool ClassWeights { get; init; }
 
+    [CommandOption("--init <CHECKPOINT>")]
+    [Description("Start from this checkpoint's weights (same model, any label set; shared expressions keep what they learned). In an experiment, {variant} in the path stands for the variant's name.")]
+    public string? InitFrom { get; init; }
+
     [CommandOption("--no-augment")]
     public bool NoAugment { get; init; }
 
@@ -76,6 +80,7 @@ public class TrainingSettings : CommandSettings
         SynthesisEvery = SynthesisEvery,
         CycleShare = CycleShare is null or 1 ? null : CycleShare,
         ClassWeights = ClassWeights,
+        InitFrom = InitFrom,
         SelectionStart = SelectFrom,
         Losses = new LossWeights { Synthesis = SynthesisWeight },
         Augment = NoAugment ? AugmentConfig.None : new AugmentConfig(),

@@ -165,6 +165,7 @@ public sealed class Experiment(ExperimentConfig config, IReadOnlyList<Variant> v
         using var test = all.Subset(fold.Test);
         var modelConfig = new ModelConfig(variant.Kind, Config.ImageSize, Config.Width, false, labels.Count, GateBias: Config.GateBias);
         var trainConfig = variant.Adjust(Config.Train);
+        if (trainConfig.InitFrom is { } init) trainConfig = trainConfig with { InitFrom = init.Replace("{variant}", variant.Name) };
         string runDirectory = Path.Combine(scratchDirectory, $"{variant.Name}-fold{fold.Index}-{Config.Fingerprint(variant.Name)}");
         string last = Path.Combine(runDirectory, "last.ckpt");
 

@@ -52,6 +52,12 @@ public sealed record TrainConfig
     /// </summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public double? CycleShare { get; init; }
+    /// <summary>
+    /// Checkpoint whose weights start the run (<see cref="WarmStart"/>: same architecture, any label set); null: a
+    /// fresh initialisation. In an experiment, <c>{variant}</c> in the path stands for the variant's name.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? InitFrom { get; init; }
     /// <summary>Global gradient-norm clip of every step (also where non-finite gradients are caught).</summary>
     public double GradientClip { get; init; } = 10;
     public AugmentConfig Augment { get; init; } = new();

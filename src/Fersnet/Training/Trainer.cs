@@ -69,7 +69,28 @@ public sealed class Trainer : IDisposable
         augmenter = new Augmenter(config.Augment, dataRandom);
     }
 
-    public static Trainer Create(ModelConfig model, TrainConfig config, LabelSet labels, DataConfig? data = null) => new(model, config, labels, data);
+    /// <summary>What <see cref="TrainConfig.InitFrom"/> gave this run, if it was warm-started.</summary>
+    public WarmStartReport? WarmStarted { get; private set; }
+
+    /// <summary>A new run at epoch 1, warm-started from <see cref="TrainConfig.InitFrom"/> when that is set.</summary>
+    /// <exception cref="CheckpointException">The warm-start checkpoint cannot be used.</exception>
+    public static Trainer Create(ModelConfig model, TrainConfig config, LabelSet labels, DataConfig? data = null)
+    {
+        var trainer = new Trainer(model, config, labels, data);
+        if (config.InitFrom is { } init)
+        {
+            try
+            {
+                trainer.WarmStarted = WarmStart.Apply(init, trainer.Model, trainer.Discriminator, labels);
+            }
+            catch
+            {
+                trainer.Dispose();
+                throw;
+            }
+        }
+        return trainer;
+    }
 
     /// <summary>Rebuilds a trainer from a checkpoint: weights, optimiser states, RNG states, epoch and history.</summary>
     /// <exception cref="CheckpointException">The file is missing, damaged or does not match.</exception>
