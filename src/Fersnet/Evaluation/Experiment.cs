@@ -136,6 +136,13 @@ public sealed class Experiment(ExperimentConfig config, IReadOnlyList<Variant> v
         var clock = Stopwatch.StartNew();
         int finished = 0;
 
+        foreach (var variant in Variants)
+        {
+            // A missing warm-start file would otherwise surface only when its variant's first fold starts.
+            if (TrainConfigFor(variant).InitFrom is { } init && !File.Exists(init) && folds.Any(f => !done.Contains((variant.Name, f.Index))))
+                throw new ArgumentException($"{init}: the warm-start checkpoint of variant '{variant.Name}' does not exist");
+        }
+
         using var all = FaceDataLoader.Load(scan, Config.ImageSize, labels);
         if (all.Count != samples.Count)
             throw new InvalidDataException($"{Config.Data}: {samples.Count - all.Count} image(s) could not be read ({all.Skipped.FirstOrDefault()?.Reason}); the folds need every image");
@@ -153,6 +160,13 @@ public sealed class Experiment(ExperimentConfig config, IReadOnlyList<Variant> v
         return finished;
     }
 
+    /// <summary>The variant's training configuration; <c>{variant}</c> in a warm-start path becomes its name.</summary>
+    public TrainConfig TrainConfigFor(Variant variant)
+    {
+        var config = variant.Adjust(Config.Train);
+        return config.InitFrom is { } init ? config with { InitFrom = init.Replace("{variant}", variant.Name) } : config;
+    }
+
     private FoldResult RunFold(Variant variant, Fold fold, FaceTensorSet all, LabelSet labels, CancellationToken cancellation)
     {
         var (trainIndices, validationIndices) = Splits.GroupHoldout(all.Samples, fold.Train, Config.ValidationSplit, Config.Seed + fold.Index);
@@ -164,8 +178,7 @@ public sealed class Experiment(ExperimentConfig config, IReadOnlyList<Variant> v
         using var validation = all.Subset(validationIndices);
         using var test = all.Subset(fold.Test);
         var modelConfig = new ModelConfig(variant.Kind, Config.ImageSize, Config.Width, false, labels.Count, GateBias: Config.GateBias);
-        var trainConfig = variant.Adjust(Config.Train);
-        if (trainConfig.InitFrom is { } init) trainConfig = trainConfig with { InitFrom = init.Replace("{variant}", variant.Name) };
+        var trainConfig = TrainConfigFor(variant);
         string runDirectory = Path.Combine(scratchDirectory, $"{variant.Name}-fold{fold.Index}-{Config.Fingerprint(variant.Name)}");
         string last = Path.Combine(runDirectory, "last.ckpt");
 
