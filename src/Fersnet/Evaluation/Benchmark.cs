@@ -127,18 +127,25 @@ public static class Benchmark
     /// </summary>
     public static Stat MeasureTraining(Trainer trainer, BenchConfig config, int synthesisEvery)
     {
-        var modelConfig = trainer.Model.Config;
+        bool synthesis = trainer.Model.Config.HasSynthesis;
+        return Measure(() => CycleRate(trainer, config, synthesis ? synthesisEvery : 1, synthesis), config);
+    }
+
+    /// <summary>
+    /// Images/s of one timed cycle of <paramref name="steps"/> training steps on a random batch, the first a
+    /// synthesis step when <paramref name="synthesisFirst"/>, the others recognition alone.
+    /// </summary>
+    public static double CycleRate(Trainer trainer, BenchConfig config, int steps, bool synthesisFirst)
+    {
+        var side = trainer.Model.Config.ImageSize;
         var generator = new Generator((ulong)config.Seed);
-        using var images = rand([config.TrainBatch, 1, modelConfig.ImageSize, modelConfig.ImageSize], generator: generator) * 2 - 1;
-        using var classes = randint(0, modelConfig.Classes, [config.TrainBatch], generator: generator, dtype: ScalarType.Int64);
-        int steps = modelConfig.HasSynthesis ? synthesisEvery : 1;
-        return Measure(() =>
-        {
-            var clock = Stopwatch.StartNew();
-            for (int step = 0; step < steps; step++)
-                trainer.TrainStep(images, classes, synthesis: modelConfig.HasSynthesis && step == 0);
-            return steps * config.TrainBatch / clock.Elapsed.TotalSeconds;
-        }, config);
+        using var scope = NewDisposeScope();
+        var images = rand([config.TrainBatch, 1, side, side], generator: generator) * 2 - 1;
+        var classes = randint(0, trainer.Model.Config.Classes, [config.TrainBatch], generator: generator, dtype: ScalarType.Int64);
+        var clock = Stopwatch.StartNew();
+        for (int step = 0; step < steps; step++)
+            trainer.TrainStep(images, classes, synthesis: synthesisFirst && step == 0);
+        return steps * config.TrainBatch / clock.Elapsed.TotalSeconds;
     }
 
     /// <summary>
@@ -153,10 +160,9 @@ public static class Benchmark
         var modelConfig = ModelConfig.FromPreset(config.Preset, ModelKind.Fersnet, CkPlusClasses.Count);
         using var recipe = Trainer.Create(modelConfig, config.TrainConfig(), CkPlusClasses);
         using var naive = Trainer.Create(modelConfig, config.TrainConfig() with { SynthesisEvery = 1, CycleShare = null }, CkPlusClasses);
-        var once = config with { Warmup = 0, Repetitions = 1 };
         var (naiveRate, recipeRate, speedup) = Alternate(
-            () => MemoryLayout.With(channelsLast: false, () => MeasureTraining(naive, once, synthesisEvery: 1).Median),
-            () => MeasureTraining(recipe, once, config.SynthesisEvery).Median, config);
+            () => MemoryLayout.With(channelsLast: false, () => CycleRate(naive, config, steps: 1, synthesisFirst: true)),
+            () => CycleRate(recipe, config, config.SynthesisEvery, synthesisFirst: true), config);
         return new NaiveComparison(recipeRate, naiveRate, speedup);
     }
 

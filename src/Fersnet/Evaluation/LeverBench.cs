@@ -115,8 +115,8 @@ public static class LeverBench
             using var every = Trainer.Create(modelConfig, recipe with { SynthesisEvery = 1 }, Classes);
             using var mixed = Trainer.Create(modelConfig, recipe, Classes);
             Add(Compare("FERSNet training mix", "synthesis on every batch", $"synthesis on every {Notebook.Ordinal(recipe.SynthesisEvery)} batch", "img/s",
-                () => Benchmark.MeasureTraining(every, config with { Warmup = 0, Repetitions = 1 }, 1).Median,
-                () => Benchmark.MeasureTraining(mixed, config with { Warmup = 0, Repetitions = 1 }, recipe.SynthesisEvery).Median, config));
+                () => Benchmark.CycleRate(every, config, steps: 1, synthesisFirst: true),
+                () => Benchmark.CycleRate(mixed, config, recipe.SynthesisEvery, synthesisFirst: true), config));
         }
         return results;
     }
@@ -129,16 +129,7 @@ public static class LeverBench
             yield return (c.BlockWidth(depth), c.BlockWidth(depth), side);
     }
 
-    private static double Step(Trainer trainer, BenchConfig config, bool synthesis)
-    {
-        var generator = new Generator((ulong)config.Seed);
-        using var scope = NewDisposeScope();
-        var images = rand([config.TrainBatch, 1, trainer.Model.Config.ImageSize, trainer.Model.Config.ImageSize], generator: generator) * 2 - 1;
-        var labels = randint(0, trainer.Model.Config.Classes, [config.TrainBatch], generator: generator, dtype: ScalarType.Int64);
-        var clock = Stopwatch.StartNew();
-        trainer.TrainStep(images, labels, synthesis);
-        return config.TrainBatch / clock.Elapsed.TotalSeconds;
-    }
+    private static double Step(Trainer trainer, BenchConfig config, bool synthesis) => Benchmark.CycleRate(trainer, config, steps: 1, synthesisFirst: synthesis);
 
     private static LeverResult Compare(string lever, string before, string after, string unit, Func<double> measureBefore, Func<double> measureAfter, BenchConfig config)
     {
