@@ -84,6 +84,32 @@ public class ExperimentTests
         Assert.Contains("another configuration", changed.Output);
     }
 
+    [Fact]
+    public void A_warm_started_experiment_checks_its_checkpoints_first_and_starts_each_variant_from_its_own()
+    {
+        using var dir = new TempDir();
+        string outDir = dir.Combine("warm"), init = dir.Combine("pretrained-{variant}.ckpt");
+        string[] args = ["experiment", "--data", TestPaths.CkPlus, "--folds", "2", "--epochs", "1", "--width", "8",
+            "--subjects", "12", "--variants", "single,fersnet", "--init", init, "--out", outDir, "--name", "warm", "--notebook", dir.Combine("RESULTS.md")];
+
+        var missing = CliRunner.Run(args);
+        Assert.Equal(1, missing.ExitCode);
+        Assert.Contains("pretrained-single.ckpt", missing.Output);
+        Assert.False(File.Exists(Path.Combine(outDir, "results.jsonl")) && File.ReadAllLines(Path.Combine(outDir, "results.jsonl")).Length > 0);
+
+        // Pretrained on another label set (FER2013's neutral instead of CK+'s contempt), at the experiment's size.
+        var pretrainLabels = new LabelSet([Expression.Neutral, Expression.Anger, Expression.Happiness, Expression.Surprise]);
+        foreach (var kind in new[] { Models.ModelKind.Single, Models.ModelKind.Fersnet })
+        {
+            using var source = Trainer.Create(new Models.ModelConfig(kind, 48, 8, false, pretrainLabels.Count), new TrainConfig { Epochs = 1 }, pretrainLabels);
+            source.SaveCheckpoint(init.Replace("{variant}", kind.ToString().ToLowerInvariant()));
+        }
+        var warm = CliRunner.Run(args);
+        Assert.True(warm.ExitCode == 0, warm.Output);
+        Assert.Contains("4 training(s) finished", warm.Output);
+        Assert.Contains("every fold starts from the weights of", File.ReadAllText(dir.Combine("RESULTS.md")));
+    }
+
     private static FoldResult Fold(string variant, int fold, double accuracy, int[] testIndices) =>
         new(variant, fold, "f", 10, 2, testIndices.Length, 1, 0.5, accuracy, accuracy, 1, 100, null, testIndices, [], [], null, DateTime.UtcNow);
 
