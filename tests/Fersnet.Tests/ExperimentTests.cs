@@ -110,6 +110,24 @@ public class ExperimentTests
         Assert.Contains("every fold starts from the weights of", File.ReadAllText(dir.Combine("RESULTS.md")));
     }
 
+    [Fact]
+    public void A_train_seed_redraws_the_trainings_on_the_same_folds()
+    {
+        using var dir = new TempDir();
+        string[] Args(string name, params string[] extra) => ["experiment", "--data", TestPaths.CkPlus, "--folds", "2", "--epochs", "1", "--width", "8",
+            "--subjects", "12", "--variants", "single", "--out", dir.Combine(name), "--name", name, .. extra];
+        FoldResult[] Results(string name) => File.ReadAllLines(dir.Combine(name, "results.jsonl")).Select(l => JsonSerializer.Deserialize<FoldResult>(l, Checkpoint.Json)!).OrderBy(r => r.Fold).ToArray();
+
+        Assert.Equal(0, CliRunner.Run(Args("first")).ExitCode);
+        var reseeded = CliRunner.Run(Args("reseeded", "--train-seed", "5", "--notebook", dir.Combine("RESULTS.md")));
+        Assert.True(reseeded.ExitCode == 0, reseeded.Output);
+
+        var (first, second) = (Results("first"), Results("reseeded"));
+        Assert.Equal(first.Select(r => r.TestIndices), second.Select(r => r.TestIndices));
+        Assert.NotEqual(first[0].Fingerprint, second[0].Fingerprint);
+        Assert.Contains("seed 1 (trainings: seed 5)", File.ReadAllText(dir.Combine("RESULTS.md")));
+    }
+
     private static FoldResult Fold(string variant, int fold, double accuracy, int[] testIndices) =>
         new(variant, fold, "f", 10, 2, testIndices.Length, 1, 0.5, accuracy, accuracy, 1, 100, null, testIndices, [], [], null, DateTime.UtcNow);
 

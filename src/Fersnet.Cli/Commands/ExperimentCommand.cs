@@ -50,6 +50,10 @@ public sealed class ExperimentCommand(IAnsiConsole console) : Command<Experiment
         [Description("Share of each fold's training subjects held out for model selection (default 0.1).")]
         public double ValidationSplit { get; init; } = 0.1;
 
+        [CommandOption("--train-seed <N>")]
+        [Description("Seed of the trainings alone (initial weights, shuffling, augmentation); the folds and validation subjects stay those of --seed. Repeats an experiment on the same test images with a new draw of the training noise.")]
+        public int? TrainSeed { get; init; }
+
         [CommandOption("--subjects <N>")]
         [Description("Use only the first N subjects (quick experiments and tests).")]
         public int? Subjects { get; init; }
@@ -82,7 +86,7 @@ public sealed class ExperimentCommand(IAnsiConsole console) : Command<Experiment
         try
         {
             var variants = settings.Variants.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(Variant.Parse).ToArray();
-            var train = settings.ToTrainConfig();
+            var train = settings.TrainSeed is { } trainSeed ? settings.ToTrainConfig() with { Seed = trainSeed } : settings.ToTrainConfig();
             var config = new ExperimentConfig(Path.GetFullPath(settings.Data), settings.Folds, settings.Seed, settings.Width ?? 16, 48, settings.ValidationSplit, settings.Subjects, train, settings.GateBias);
             Directory.CreateDirectory(settings.Out);
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(results))!);
