@@ -55,14 +55,21 @@ public class DatasetReaderTests
         Assert.Equal(("S010", "S010_004", Expression.Anger), (first.Subject, first.Sequence, first.Label));
     }
 
-    [Fact]
-    public void Fer2013_folders_take_the_split_from_the_file_name()
+    /// <summary>Two Training faces, one PublicTest, one PrivateTest, in FER2013's folder layout.</summary>
+    private static TempDir Fer2013Folders()
     {
-        using var dir = new TempDir();
+        var dir = new TempDir();
         Fixtures.WriteFace(dir.Combine("train", "angry", "Training_1.jpg"), 1);
         Fixtures.WriteFace(dir.Combine("train", "happy", "Training_2.jpg"), 2);
         Fixtures.WriteFace(dir.Combine("test", "happy", "PublicTest_3.jpg"), 3);
         Fixtures.WriteFace(dir.Combine("test", "angry", "PrivateTest_4.jpg"), 4);
+        return dir;
+    }
+
+    [Fact]
+    public void Fer2013_folders_take_the_split_from_the_file_name()
+    {
+        using var dir = Fer2013Folders();
         var scan = DatasetReader.Read(dir.Path);
         Assert.Equal(DatasetLayout.Fer2013Folders, scan.Layout);
         Assert.Equal(["Training", "PublicTest", "PrivateTest"], scan.Splits);
@@ -73,11 +80,7 @@ public class DatasetReaderTests
     [Fact]
     public void Named_splits_train_and_validate_on_what_is_asked_and_refuse_an_unknown_name()
     {
-        using var dir = new TempDir();
-        Fixtures.WriteFace(dir.Combine("train", "angry", "Training_1.jpg"), 1);
-        Fixtures.WriteFace(dir.Combine("train", "happy", "Training_2.jpg"), 2);
-        Fixtures.WriteFace(dir.Combine("test", "happy", "PublicTest_3.jpg"), 3);
-        Fixtures.WriteFace(dir.Combine("test", "angry", "PrivateTest_4.jpg"), 4);
+        using var dir = Fer2013Folders();
         using var sets = TrainingData.Load(new DataConfig(dir.Path, TrainSplits: ["Training", "publictest"], ValidationSplits: ["PrivateTest"]), 48);
         Assert.Equal(["PublicTest", "Training", "Training"], sets.Train.Samples.Select(s => s.Split).Order(StringComparer.Ordinal));
         Assert.Equal(["PrivateTest"], sets.Validation!.Samples.Select(s => s.Split));

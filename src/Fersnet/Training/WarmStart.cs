@@ -43,14 +43,14 @@ public static class WarmStart
             using (var source = ModelFactory.Create(header.Model))
             {
                 ModelState.Into(source, modelState, "model weights");
-                copied = Copy(source, model, LabelDimensions(ModelFactory.Create, model.Config), sourceRow);
+                copied = Copy(source, model, LabelDimensions(model, model.Config, ModelFactory.Create), sourceRow);
             }
             bool warmDiscriminator = discriminator is not null && sections.ContainsKey("discriminator");
             if (warmDiscriminator)
             {
                 using var source = new PatchDiscriminator(header.Model);
                 ModelState.Into(source, sections["discriminator"], "discriminator weights");
-                copied += Copy(source, discriminator!, LabelDimensions(c => new PatchDiscriminator(c), model.Config), sourceRow);
+                copied += Copy(source, discriminator!, LabelDimensions(discriminator!, model.Config, c => new PatchDiscriminator(c)), sourceRow);
             }
             return new WarmStartReport(path, copied, warmDiscriminator, labels.Classes.Where((_, i) => sourceRow[i] < 0).ToArray());
         }
@@ -65,12 +65,12 @@ public static class WarmStart
     }
 
     /// <summary>
-    /// Which tensors are indexed by expression, and along which dimension: found by building the module for one
-    /// more class and seeing which shapes change, so a new label-dependent layer can never be copied by position.
+    /// Which tensors of <paramref name="module"/> (built by <paramref name="build"/> from <paramref name="config"/>)
+    /// are indexed by expression, and along which dimension: found by building it for one more class and seeing
+    /// which shapes change, so a new label-dependent layer can never be copied by position.
     /// </summary>
-    private static Dictionary<string, int> LabelDimensions(Func<ModelConfig, nn.Module> build, ModelConfig config)
+    private static Dictionary<string, int> LabelDimensions(nn.Module module, ModelConfig config, Func<ModelConfig, nn.Module> build)
     {
-        using var module = build(config);
         using var wider = build(config with { Classes = config.Classes + 1 });
         var widerState = wider.state_dict();
         var dimensions = new Dictionary<string, int>();
