@@ -13,6 +13,7 @@ public class TrainCommandTests
         var trained = CliRunner.Run("train", "--data", TestPaths.CkPlus, "--model", "single", "--width", "8", "--epochs", "1", "--out", run);
         Assert.True(trained.ExitCode == 0, trained.Output);
         Assert.Contains("classes: anger, contempt, disgust, fear, happiness, sadness, surprise", trained.Output);
+        Assert.Contains("best validation accuracy", trained.Output);
         foreach (var file in new[] { "last.ckpt", "best.ckpt", "metrics.jsonl", "curves.png" })
             Assert.True(File.Exists(Path.Combine(run, file)), $"{file} missing");
 
@@ -34,6 +35,16 @@ public class TrainCommandTests
         Assert.Equal(7, root.GetProperty("confusion").GetArrayLength());
         Assert.InRange(root.GetProperty("accuracy").GetDouble(), 0, 1);
         Assert.True(new FileInfo(dir.Combine("eval", "confusion.png")).Length > 1000);
+    }
+
+    [Fact]
+    public void Train_without_validation_data_says_it_selected_on_training_accuracy()
+    {
+        using var dir = new TempDir();
+        var trained = CliRunner.Run("train", "--data", TestPaths.CkPlus, "--model", "single", "--width", "8", "--epochs", "1", "--val-split", "0", "--out", dir.Combine("run"));
+        Assert.True(trained.ExitCode == 0, trained.Output);
+        Assert.Contains("validation 0,", trained.Output);
+        Assert.Contains("best training accuracy (no validation data)", trained.Output);
     }
 
     [Fact]

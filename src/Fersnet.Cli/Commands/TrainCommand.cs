@@ -96,7 +96,9 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
                 console.MarkupLineInterpolated($"[red]training stopped:[/] {e.Message}");
                 return 2;
             }
-            console.MarkupLineInterpolated($"best validation accuracy {trainer.BestMetric * 100:F2}% at epoch {trainer.BestEpoch}; checkpoints in {runDirectory}");
+            // Without validation data the trainer selects on training accuracy; say which figure this is.
+            string selectedOn = sets.Validation is null ? "training accuracy (no validation data)" : "validation accuracy";
+            console.MarkupLineInterpolated($"best {selectedOn} {trainer.BestMetric * 100:F2}% at epoch {trainer.BestEpoch}; checkpoints in {runDirectory}");
             return 0;
         }
     }
