@@ -71,7 +71,10 @@ public class ExperimentTests
         using (var pairedReport = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "report.json"))))
         {
             var comparisons = pairedReport.RootElement.GetProperty("comparisons").EnumerateArray().ToArray();
-            Assert.Equal(9, comparisons.Length);
+            Assert.Equal(3 + 9, comparisons.Length);                  // the variants with each other, then with the file's
+            Assert.Equal(["hard vs single", "fersnet vs single", "fersnet vs hard"],
+                comparisons.Take(3).Select(c => $"{c.GetProperty("variant").GetString()} vs {c.GetProperty("baseline").GetString()}"));
+            Assert.All(comparisons.Take(3), c => Assert.Equal(PairedComparison.SameExperiment, c.GetProperty("baselineSource").GetString()));
             var self = comparisons.Single(c => c.GetProperty("variant").GetString() == "hard" && c.GetProperty("baseline").GetString() == "hard");
             Assert.Equal(0, self.GetProperty("meanDifference").GetDouble());
             Assert.Equal(2, self.GetProperty("ties").GetInt32());
@@ -148,5 +151,23 @@ public class ExperimentTests
         Assert.Equal(12.706 * Math.Sqrt(0.005) / Math.Sqrt(2), comparison.Confidence95, 9);
         Assert.Equal(2.262, PairedComparison.StudentT975(9));
         Assert.Equal(1.96, PairedComparison.StudentT975(100));
+    }
+
+    [Fact]
+    public void Variants_of_one_experiment_are_paired_with_those_before_them()
+    {
+        var results = new[]
+        {
+            Fold("single", 0, 0.80, [1, 2]), Fold("single", 1, 0.90, [3, 4]),
+            Fold("hard", 0, 0.85, [1, 2]), Fold("hard", 1, 0.85, [3, 4]),
+            Fold("fersnet", 0, 0.95, [1, 2]),                        // one fold so far
+        };
+        var comparisons = PairedComparison.Within(results, ["single", "hard", "fersnet"]);
+        Assert.Equal([("hard", "single"), ("fersnet", "single"), ("fersnet", "hard")], comparisons.Select(c => (c.Variant, c.Baseline)));
+        Assert.All(comparisons, c => Assert.Equal(PairedComparison.SameExperiment, c.BaselineSource));
+        Assert.Equal([0.05, -0.05], comparisons[0].Differences.Select(d => Math.Round(d, 9)));
+        Assert.Equal([0], comparisons[1].Folds);
+        Assert.Equal(0.15, comparisons[1].MeanDifference, 9);
+        Assert.Equal(0.10, comparisons[2].MeanDifference, 9);
     }
 }

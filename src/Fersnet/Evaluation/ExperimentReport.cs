@@ -40,11 +40,13 @@ public static class ExperimentReport
         var ours = results.Where(r => experiment.Variants.Any(v => v.Name == r.Variant)).ToArray();
         var summaries = Experiment.Summarise(results, labels, experiment.Variants.Select(v => v.Name));
         bool complete = experiment.Variants.All(v => summaries.FirstOrDefault(s => s.Variant == v.Name)?.Folds == experiment.Config.Folds);
-        var comparisons = (baselines ?? []).SelectMany(path =>
-        {
-            if (!File.Exists(path)) throw new InvalidDataException($"{path}: baseline results file not found");
-            return PairedComparison.Between(ours, Experiment.ReadResultsFile(path).Select(r => r.Result).ToArray(), path.Replace('\\', '/'));
-        }).ToArray();
+        // The variants against each other first (the ablation's own question), then against other experiments.
+        var comparisons = PairedComparison.Within(ours, experiment.Variants.Select(v => v.Name).ToArray())
+            .Concat((baselines ?? []).SelectMany(path =>
+            {
+                if (!File.Exists(path)) throw new InvalidDataException($"{path}: baseline results file not found");
+                return PairedComparison.Between(ours, Experiment.ReadResultsFile(path).Select(r => r.Result).ToArray(), path.Replace('\\', '/'));
+            })).ToArray();
         var document = new Document(name, command, experiment.Config, experiment.Config.Folds, complete,
             summaries.ToDictionary(s => s.Variant), summaries.Sum(s => s.TrainingSeconds), labels.Names, Provenance.Current(), comparisons);
 
@@ -119,7 +121,7 @@ public static class ExperimentReport
         if (document.Comparisons.Count > 0)
         {
             section.AppendLine();
-            section.AppendLine("Paired with other experiments on the same test folds (identical test images; difference = this − baseline, per fold):");
+            section.AppendLine($"Paired fold by fold on identical test images (difference = variant − baseline, per fold; \"{PairedComparison.SameExperiment}\" pairs the variants above with each other in the order of `--variants`, the others are earlier experiments on the same folds):");
             section.AppendLine();
             section.AppendLine("| variant | baseline | folds | mean accuracy | baseline mean | difference mean ± std | 95% interval of the mean difference | wins / ties / losses |");
             section.AppendLine("|---|---|---|---|---|---|---|---|");

@@ -44,24 +44,38 @@ public sealed record PairedComparison(
     /// Pairs every variant of <paramref name="results"/> with every variant of <paramref name="baseline"/> on their
     /// common folds. Folds whose test images differ are not paired: they are not the same question.
     /// </summary>
-    public static IReadOnlyList<PairedComparison> Between(IReadOnlyList<FoldResult> results, IReadOnlyList<FoldResult> baseline, string baselineSource)
+    public static IReadOnlyList<PairedComparison> Between(IReadOnlyList<FoldResult> results, IReadOnlyList<FoldResult> baseline, string baselineSource) =>
+        results.Select(r => r.Variant).Distinct()
+            .SelectMany(variant => baseline.Select(b => b.Variant).Distinct().Select(baselineVariant =>
+                Pair(results, variant, baseline, baselineVariant, baselineSource)))
+            .OfType<PairedComparison>()
+            .ToArray();
+
+    /// <summary>Name of the baseline source when the variants of one experiment are paired with each other.</summary>
+    public const string SameExperiment = "this experiment";
+
+    /// <summary>
+    /// Pairs the variants of one experiment with each other: each variant against every variant before it in
+    /// <paramref name="order"/> (the ablation's order, single → hard → fersnet, so a positive difference is the
+    /// ordering the paper claims).
+    /// </summary>
+    public static IReadOnlyList<PairedComparison> Within(IReadOnlyList<FoldResult> results, IReadOnlyList<string> order) =>
+        order.SelectMany((variant, i) => order.Take(i).Select(baselineVariant => Pair(results, variant, results, baselineVariant, SameExperiment)))
+            .OfType<PairedComparison>()
+            .ToArray();
+
+    private static PairedComparison? Pair(IReadOnlyList<FoldResult> results, string variant, IReadOnlyList<FoldResult> baseline, string baselineVariant, string baselineSource)
     {
-        var comparisons = new List<PairedComparison>();
-        foreach (var variant in results.Select(r => r.Variant).Distinct())
-            foreach (var baselineVariant in baseline.Select(r => r.Variant).Distinct())
-            {
-                var pairs = results.Where(r => r.Variant == variant)
-                    .Join(baseline.Where(b => b.Variant == baselineVariant), r => r.Fold, b => b.Fold, (r, b) => (r, b))
-                    .Where(p => p.r.TestIndices.SequenceEqual(p.b.TestIndices))
-                    .OrderBy(p => p.r.Fold)
-                    .ToArray();
-                if (pairs.Length == 0) continue;
-                var differences = pairs.Select(p => p.r.TestAccuracy - p.b.TestAccuracy).ToArray();
-                comparisons.Add(new PairedComparison(variant, baselineVariant, baselineSource, pairs.Select(p => p.r.Fold).ToArray(),
-                    pairs.Average(p => p.r.TestAccuracy), pairs.Average(p => p.b.TestAccuracy), differences,
-                    differences.Average(), Stat.SampleStandardDeviation(differences),
-                    differences.Count(d => d > 1e-12), differences.Count(d => Math.Abs(d) <= 1e-12), differences.Count(d => d < -1e-12)));
-            }
-        return comparisons;
+        var pairs = results.Where(r => r.Variant == variant)
+            .Join(baseline.Where(b => b.Variant == baselineVariant), r => r.Fold, b => b.Fold, (r, b) => (r, b))
+            .Where(p => p.r.TestIndices.SequenceEqual(p.b.TestIndices))
+            .OrderBy(p => p.r.Fold)
+            .ToArray();
+        if (pairs.Length == 0) return null;
+        var differences = pairs.Select(p => p.r.TestAccuracy - p.b.TestAccuracy).ToArray();
+        return new PairedComparison(variant, baselineVariant, baselineSource, pairs.Select(p => p.r.Fold).ToArray(),
+            pairs.Average(p => p.r.TestAccuracy), pairs.Average(p => p.b.TestAccuracy), differences,
+            differences.Average(), Stat.SampleStandardDeviation(differences),
+            differences.Count(d => d > 1e-12), differences.Count(d => Math.Abs(d) <= 1e-12), differences.Count(d => d < -1e-12));
     }
 }
