@@ -32,16 +32,17 @@ public static class ExperimentReport
         IReadOnlyList<PairedComparison> Comparisons);
 
     /// <param name="baselines">Results files of other experiments on the same folds: every variant here is paired
-    /// with every variant there, fold by fold.</param>
+    /// with every variant there, fold by fold (after the variants here are paired with each other).</param>
     public static Document Write(string name, string command, Experiment experiment, LabelSet labels, string reportPath, string figureDirectory, string? notebookPath,
         IReadOnlyList<string>? baselines = null)
     {
         var results = experiment.ReadResults();
-        var ours = results.Where(r => experiment.Variants.Any(v => v.Name == r.Variant)).ToArray();
-        var summaries = Experiment.Summarise(results, labels, experiment.Variants.Select(v => v.Name));
+        string[] variants = experiment.Variants.Select(v => v.Name).ToArray();
+        var ours = results.Where(r => variants.Contains(r.Variant)).ToArray();
+        var summaries = Experiment.Summarise(results, labels, variants);
         bool complete = experiment.Variants.All(v => summaries.FirstOrDefault(s => s.Variant == v.Name)?.Folds == experiment.Config.Folds);
         // The variants against each other first (the ablation's own question), then against other experiments.
-        var comparisons = PairedComparison.Within(ours, experiment.Variants.Select(v => v.Name).ToArray())
+        var comparisons = PairedComparison.Within(ours, variants)
             .Concat((baselines ?? []).SelectMany(path =>
             {
                 if (!File.Exists(path)) throw new InvalidDataException($"{path}: baseline results file not found");
