@@ -23,6 +23,9 @@ public static class FersnetCli
         config.AddCommand<ExperimentCommand>("experiment")
             .WithDescription("Subject-independent k-fold ablation of single, hard and fersnet; resumable; writes a report.")
             .WithExample("experiment", "--data", "../shared/data/ckplus48", "--folds", "10", "--out", "runs/ck-ablation");
+        config.AddCommand<SeedsCommand>("seeds")
+            .WithDescription("Several training seeds of one experiment together: mean over seeds, its spread, variants paired on seed-averaged folds.")
+            .WithExample("seeds", "--data", "../shared/data/ckplus48", "--results", "runs/seed1.jsonl", "--results", "runs/seed2.jsonl");
         config.AddCommand<BenchCommand>("bench")
             .WithDescription("Training images/s, inference faces/s and latency of each model, with FLOPs and share of the CPU's peak.")
             .WithExample("bench", "--json", "docs/results/bench.json", "--notebook", "docs/RESULTS.md");

@@ -39,6 +39,8 @@ public class ExperimentTests
                 Assert.Equal(run.TestCount, run.Actual.Length);
                 Assert.Equal(run.TestCount + run.TrainCount + run.ValidationCount, subset.Length);
                 Assert.InRange(run.TestAccuracy, 0, 1);
+                Assert.InRange(run.MirroredTestAccuracy!.Value, 0, 1);
+                Assert.Equal(run.TestCount, run.MirroredPredicted!.Length);
             }
         }
         Assert.NotNull(lines.First(l => l.Variant == "fersnet").MeanGates);
@@ -71,15 +73,18 @@ public class ExperimentTests
         using (var pairedReport = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "report.json"))))
         {
             var comparisons = pairedReport.RootElement.GetProperty("comparisons").EnumerateArray().ToArray();
-            Assert.Equal(3 + 9, comparisons.Length);                  // the variants with each other, then with the file's
+            Assert.Equal(3 + 3 + 9, comparisons.Length);              // with each other, mirror-averaged vs plain, then with the file's
             Assert.Equal(["hard vs single", "fersnet vs single", "fersnet vs hard"],
                 comparisons.Take(3).Select(c => $"{c.GetProperty("variant").GetString()} vs {c.GetProperty("baseline").GetString()}"));
-            Assert.All(comparisons.Take(3), c => Assert.Equal(PairedComparison.SameExperiment, c.GetProperty("baselineSource").GetString()));
+            Assert.All(comparisons.Take(6), c => Assert.Equal(PairedComparison.SameExperiment, c.GetProperty("baselineSource").GetString()));
+            Assert.Equal(["single (mirror-averaged) vs single", "hard (mirror-averaged) vs hard", "fersnet (mirror-averaged) vs fersnet"],
+                comparisons.Skip(3).Take(3).Select(c => $"{c.GetProperty("variant").GetString()} vs {c.GetProperty("baseline").GetString()}"));
             var self = comparisons.Single(c => c.GetProperty("variant").GetString() == "hard" && c.GetProperty("baseline").GetString() == "hard");
             Assert.Equal(0, self.GetProperty("meanDifference").GetDouble());
             Assert.Equal(2, self.GetProperty("ties").GetInt32());
         }
         Assert.Contains("| hard | hard (", File.ReadAllText(notebook));
+        Assert.Contains("| mirror-averaged mean |", File.ReadAllText(notebook));
 
         // A changed budget does not silently mix with the old results.
         var changed = CliRunner.Run([.. args.Select(a => a == "1" ? "2" : a)]);
@@ -169,5 +174,76 @@ public class ExperimentTests
         Assert.Equal([0], comparisons[1].Folds);
         Assert.Equal(0.15, comparisons[1].MeanDifference, 9);
         Assert.Equal(0.10, comparisons[2].MeanDifference, 9);
+    }
+
+    [Fact]
+    public void Results_recorded_before_mirror_averaging_still_read_and_pair()
+    {
+        var old = JsonSerializer.Deserialize<FoldResult>("""{"variant":"single","fold":0,"fingerprint":"f","trainCount":10,"validationCount":2,"testCount":2,"bestEpoch":1,"validationAccuracy":0.5,"testAccuracy":0.5,"testMacroF1":0.5,"seconds":1,"trainImagesPerSecond":100,"meanGates":null,"testIndices":[1,2],"actual":[0,1],"predicted":[0,0],"commit":null,"finishedUtc":"2026-11-28T00:00:00Z"}""", Checkpoint.Json)!;
+        Assert.Null(old.MirroredTestAccuracy);
+        Assert.Null(old.AsMirrored());
+        Assert.DoesNotContain("mirrored", JsonSerializer.Serialize(old, Checkpoint.Json));
+
+        var measured = old with { MirroredTestAccuracy = 1.0, MirroredPredicted = [0, 1] };
+        var comparison = Assert.Single(PairedComparison.Mirrored([old, measured with { Fold = 1, TestIndices = [3, 4] }], ["single"]));
+        Assert.Equal("single" + FoldResult.MirroredSuffix, comparison.Variant);
+        Assert.Equal([1], comparison.Folds);                            // only the fold that measured it
+        Assert.Equal(0.5, comparison.MeanDifference, 9);
+        var summary = Assert.Single(Experiment.Summarise([old, measured with { Fold = 1 }], new LabelSet([Expression.Anger, Expression.Happiness]), ["single"]));
+        Assert.Null(summary.MirroredMeanAccuracy);                      // not every fold measured it
+    }
+
+    [Fact]
+    public void Seeds_are_averaged_per_fold_before_the_variants_are_paired()
+    {
+        var labels = new LabelSet([Expression.Anger, Expression.Happiness]);
+        IReadOnlyList<FoldResult> seed1 = [Fold("single", 0, 0.80, [1, 2]), Fold("single", 1, 0.90, [3, 4]), Fold("fersnet", 0, 0.90, [1, 2]), Fold("fersnet", 1, 0.90, [3, 4]), Fold("hard", 0, 0.5, [1, 2])];
+        IReadOnlyList<FoldResult> seed2 = [Fold("single", 0, 0.90, [1, 2]), Fold("single", 1, 0.70, [3, 4]), Fold("fersnet", 0, 1.00, [1, 2])];
+        var summary = SeedSummary.From("s", "cmd", [("a.jsonl", seed1), ("b.jsonl", seed2)], ["single", "hard", "fersnet"], labels);
+
+        Assert.Equal(["single", "fersnet"], summary.Variants.Select(v => v.Variant));     // hard: not in every file
+        var single = summary.Variants[0];
+        Assert.Equal([0, 1], single.Folds);
+        Assert.Equal([0.85, 0.80], single.SeedMeans.Select(a => Math.Round(a, 9)));
+        Assert.Equal(0.825, single.MeanAccuracy, 9);
+        Assert.Equal(Math.Sqrt(0.00125), single.SeedStd, 9);
+        Assert.Equal([0.85, 0.80], single.FoldAccuracies.Select(a => Math.Round(a, 9)));
+        var fersnet = summary.Variants[1];
+        Assert.Equal([0], fersnet.Folds);                                                  // the folds every seed has
+        Assert.Equal(0.95, fersnet.MeanAccuracy, 9);
+        var pair = Assert.Single(summary.Comparisons);
+        Assert.Equal(("fersnet", "single", 0.10), (pair.Variant, pair.Baseline, Math.Round(pair.MeanDifference, 9)));
+        Assert.Contains("| single | 2 | 2 | 85.00, 80.00 | 82.50 ± 3.54 |", summary.Markdown());
+
+        IReadOnlyList<FoldResult> otherFolds = [Fold("single", 0, 0.9, [1, 5]), Fold("single", 1, 0.9, [3, 4])];
+        var error = Assert.Throws<InvalidDataException>(() => SeedSummary.From("s", "cmd", [("a.jsonl", seed1), ("c.jsonl", otherFolds)], ["single"], labels));
+        Assert.Contains("c.jsonl", error.Message);
+    }
+
+    [Fact]
+    public void The_seeds_command_writes_its_notebook_section_and_refuses_a_single_file()
+    {
+        using var dir = new TempDir();
+        string Write(string name, params FoldResult[] results)
+        {
+            string path = dir.Combine(name);
+            File.WriteAllLines(path, results.Select(r => JsonSerializer.Serialize(r with { Actual = [0, 1], Predicted = [0, 1] }, Checkpoint.Json)));
+            return path;
+        }
+        string a = Write("a.jsonl", Fold("single", 0, 0.8, [1, 2]), Fold("fersnet", 0, 0.9, [1, 2]));
+        string b = Write("b.jsonl", Fold("single", 0, 0.6, [1, 2]), Fold("fersnet", 0, 1.0, [1, 2]));
+        string notebook = dir.Combine("RESULTS.md"), json = dir.Combine("seeds.json");
+
+        var run = CliRunner.Run("seeds", "--data", TestPaths.CkPlus, "--results", a, "--results", b, "--name", "two-seeds", "--json", json, "--notebook", notebook);
+        Assert.True(run.ExitCode == 0, run.Output);
+        Assert.Contains("fersnet vs single, seed-averaged", run.Output);
+        var text = File.ReadAllText(notebook);
+        Assert.Contains("<!-- BEGIN generated: two-seeds -->", text);
+        Assert.Contains("| fersnet | 2 | 1 | 90.00, 100.00 | 95.00 ± 7.07 |", text);
+        using var report = JsonDocument.Parse(File.ReadAllText(json));
+        Assert.Equal(0.25, report.RootElement.GetProperty("comparisons")[0].GetProperty("meanDifference").GetDouble(), 9);
+
+        var single = Assert.ThrowsAny<Exception>(() => CliRunner.Run("seeds", "--data", TestPaths.CkPlus, "--results", a));
+        Assert.Contains("at least twice", single.Message);
     }
 }

@@ -225,6 +225,24 @@ public class TrainingTests
     }
 
     [Fact]
+    public void Mirror_averaging_averages_each_face_with_its_mirror_image()
+    {
+        using var set = RandomSet(20, 7);
+        using var trainer = Trainer.Create(Small(ModelKind.Fersnet), Quick(), ThreeClasses);
+        using var flipped = new FaceTensorSet(set.Images.flip(3), set.Labels.clone(), set.Samples, ThreeClasses, []);
+        using var plain = Evaluator.Predict(trainer.Model, set, batchSize: 8);
+        using var mirror = Evaluator.Predict(trainer.Model, flipped, batchSize: 8);
+        using var averaged = Evaluator.Predict(trainer.Model, set, batchSize: 8, mirror: true);
+
+        using var expected = (plain.Probabilities + mirror.Probabilities) / 2;
+        Assert.True(averaged.Probabilities.allclose(expected, rtol: 1e-4, atol: 1e-6));
+        Assert.True((plain.Probabilities - mirror.Probabilities).abs().max().item<float>() > 0); // the faces are not symmetric: the mirror is another input
+        Assert.Equal(expected.argmax(1).data<long>().Select(v => (int)v), averaged.Predicted);
+        using var nll = -expected.gather(1, set.Labels.unsqueeze(1)).log().mean();
+        Assert.Equal(nll.item<float>(), averaged.MeanLoss, 4);
+    }
+
+    [Fact]
     public void Classification_report_counts_correctly()
     {
         var report = ClassificationReport.From([0, 0, 1, 1, 2, 2], [0, 1, 1, 1, 2, 0], ThreeClasses);

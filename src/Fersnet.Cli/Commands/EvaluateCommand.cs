@@ -26,6 +26,10 @@ public sealed class EvaluateCommand(IAnsiConsole console) : Command<EvaluateComm
         [Description("Only the samples of this split (e.g. PrivateTest, PublicTest, test).")]
         public string? Split { get; init; }
 
+        [CommandOption("--mirror")]
+        [Description("Average each face's class probabilities with its mirror image's (test-time augmentation, twice the compute).")]
+        public bool Mirror { get; init; }
+
         [CommandOption("--out <DIR>")]
         [Description("Where to write report.json and confusion.png (default: beside the checkpoint).")]
         public string? Out { get; init; }
@@ -47,7 +51,7 @@ public sealed class EvaluateCommand(IAnsiConsole console) : Command<EvaluateComm
                 if (scan.Samples.Count == 0) throw new DatasetException(settings.Data, $"has no samples in split '{split}'");
             }
             using var set = FaceDataLoader.Load(scan, model.Model.Config.ImageSize, model.Labels);
-            using var predictions = Evaluator.Predict(model.Model, set);
+            using var predictions = Evaluator.Predict(model.Model, set, mirror: settings.Mirror);
             var report = predictions.Report(model.Labels);
 
             string outDir = settings.Out ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(settings.Checkpoint))!,
@@ -58,6 +62,7 @@ public sealed class EvaluateCommand(IAnsiConsole console) : Command<EvaluateComm
                 checkpoint = Path.GetFullPath(settings.Checkpoint),
                 data = Path.GetFullPath(settings.Data),
                 split,
+                mirror = settings.Mirror,
                 skipped = set.Skipped.Count,
                 report,
             }, new JsonSerializerOptions(Training.Checkpoint.Json) { WriteIndented = true }));

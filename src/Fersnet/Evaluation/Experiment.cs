@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Fersnet.Data;
 using Fersnet.Models;
 using Fersnet.Training;
@@ -40,6 +41,9 @@ public sealed record ExperimentConfig(
 }
 
 /// <summary>One finished (variant, fold): appended to the results file the moment it is done.</summary>
+/// <param name="MirroredTestAccuracy">The same model's test accuracy when each face's probabilities are averaged
+/// with its mirror image's (<see cref="Evaluator.Predict"/>); null in results recorded before it was measured.</param>
+/// <param name="MirroredPredicted">Those predictions, image by image.</param>
 public sealed record FoldResult(
     string Variant,
     int Fold,
@@ -58,7 +62,18 @@ public sealed record FoldResult(
     int[] Actual,
     int[] Predicted,
     string? Commit,
-    DateTime FinishedUtc);
+    DateTime FinishedUtc,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? MirroredTestAccuracy = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int[]? MirroredPredicted = null)
+{
+    /// <summary>Suffix of the pseudo-variant that stands for a variant's mirror-averaged predictions in comparisons.</summary>
+    public const string MirroredSuffix = " (mirror-averaged)";
+
+    /// <summary>This result as if its mirror-averaged predictions were its predictions (null if not measured).</summary>
+    public FoldResult? AsMirrored() => MirroredTestAccuracy is { } accuracy && MirroredPredicted is { } predicted
+        ? this with { Variant = Variant + MirroredSuffix, TestAccuracy = accuracy, Predicted = predicted, MirroredTestAccuracy = null, MirroredPredicted = null }
+        : null;
+}
 
 /// <summary>A variant's figures over the folds done so far.</summary>
 public sealed record VariantSummary(
@@ -72,7 +87,8 @@ public sealed record VariantSummary(
     double[] FoldAccuracies,
     double TrainingSeconds,
     double TrainImagesPerSecond,
-    IReadOnlyList<double>? MeanGates);
+    IReadOnlyList<double>? MeanGates,
+    double? MirroredMeanAccuracy = null);
 
 /// <summary>
 /// Subject-independent k-fold ablation: every variant is trained on every fold with the same seed and budget,
@@ -188,13 +204,15 @@ public sealed class Experiment(ExperimentConfig config, IReadOnlyList<Variant> v
         trainer.Fit(train, validation, runDirectory, cancellation);
         trainer.RestoreBest();
         using var predictions = Evaluator.Predict(trainer.Model, test);
+        using var mirrored = Evaluator.Predict(trainer.Model, test, mirror: true);
         var report = predictions.Report(labels);
         var best = trainer.History.Single(m => m.Epoch == trainer.BestEpoch);
         var result = new FoldResult(variant.Name, fold.Index, Config.Fingerprint(variant.Name), train.Count, validation.Count, test.Count,
             trainer.BestEpoch, trainer.BestMetric, report.Accuracy, report.MacroF1,
             trainer.History.Sum(m => m.Seconds),
             trainer.History.Average(m => m.ImagesPerSecond), best.MeanGates,
-            fold.Test.ToArray(), predictions.Actual, predictions.Predicted, Provenance.Current().Commit, DateTime.UtcNow);
+            fold.Test.ToArray(), predictions.Actual, predictions.Predicted, Provenance.Current().Commit, DateTime.UtcNow,
+            mirrored.Report(labels).Accuracy, mirrored.Predicted);
         try { Directory.Delete(runDirectory, recursive: true); } catch (IOException) { }
         return result;
     }
@@ -214,9 +232,10 @@ public sealed class Experiment(ExperimentConfig config, IReadOnlyList<Variant> v
             var gates = runs.All(r => r.MeanGates is { Count: > 0 })
                 ? Enumerable.Range(0, runs[0].MeanGates!.Count).Select(i => runs.Average(r => r.MeanGates![i])).ToArray()
                 : null;
+            double? mirrored = runs.All(r => r.MirroredTestAccuracy is not null) ? runs.Average(r => r.MirroredTestAccuracy!.Value) : null;
             summaries.Add(new VariantSummary(name, runs.Length, mean, std, pooled.Accuracy, pooled.MacroF1,
                 pooled.PerClass.ToDictionary(c => c.Label, c => c.Recall), accuracies,
-                runs.Sum(r => r.Seconds), runs.Average(r => r.TrainImagesPerSecond), gates));
+                runs.Sum(r => r.Seconds), runs.Average(r => r.TrainImagesPerSecond), gates, mirrored));
         }
         return summaries;
     }

@@ -43,6 +43,7 @@ public static class ExperimentReport
         bool complete = experiment.Variants.All(v => summaries.FirstOrDefault(s => s.Variant == v.Name)?.Folds == experiment.Config.Folds);
         // The variants against each other first (the ablation's own question), then against other experiments.
         var comparisons = PairedComparison.Within(ours, variants)
+            .Concat(PairedComparison.Mirrored(ours, variants))
             .Concat((baselines ?? []).SelectMany(path =>
             {
                 if (!File.Exists(path)) throw new InvalidDataException($"{path}: baseline results file not found");
@@ -104,12 +105,15 @@ public static class ExperimentReport
         section.AppendLine(string.Create(inv, $"- Budget per (variant, fold): {t.Epochs} epochs, batch {t.BatchSize}, AdamW lr {t.LearningRate} cosine, {document.Config.ImageSize}px, width {document.Config.Width}, seed {document.Config.Seed}{(t.Seed != document.Config.Seed ? $" (trainings: seed {t.Seed})" : "")}; model selection on {document.Config.ValidationSplit:P0} of the training subjects; synthesis warm-up {t.SynthesisWarmupEpochs} epochs, synthesis weight {t.Losses.Synthesis}, a synthesis step on every {(t.SynthesisEvery == 1 ? "" : Notebook.Ordinal(t.SynthesisEvery) + " ")}batch, cycle pass on {(t.CycleShare is { } share ? $"{share:P0} of it" : "all of it")}, synthesis gradients {(t.SynthesisGradientsIntoFer ? "into" : "kept out of")} the recognition features{(document.Config.GateBias is { } bias ? $", gate bias {bias}" : "")}{(t.InitFrom is { } init ? $"; every fold starts from the weights of `{init}`" : "")}"));
         section.AppendLine(string.Create(inv, $"- Training time so far: {document.TotalTrainingSeconds / 3600:F2} h"));
         section.AppendLine();
-        section.AppendLine("| variant | folds | mean ± std accuracy | pooled accuracy | macro-F1 | paper | train img/s | " + string.Join(" | ", document.Labels.Select(l => $"recall {l}")) + " |");
-        section.AppendLine("|---|---|---|---|---|---|---|" + string.Concat(document.Labels.Select(_ => "---|")));
+        // The mirror-averaged column appears once any variant has it (results recorded before it was measured lack it).
+        bool mirrored = document.Variants.Values.Any(v => v.MirroredMeanAccuracy is not null);
+        section.AppendLine("| variant | folds | mean ± std accuracy | " + (mirrored ? "mirror-averaged mean | " : "") + "pooled accuracy | macro-F1 | paper | train img/s | " + string.Join(" | ", document.Labels.Select(l => $"recall {l}")) + " |");
+        section.AppendLine("|---|---|---|" + (mirrored ? "---|" : "") + "---|---|---|---|" + string.Concat(document.Labels.Select(_ => "---|")));
         foreach (var s in document.Variants.Values)
         {
             string paper = PaperCkPlus.TryGetValue(s.Variant, out var p) ? p.ToString("F2", inv) : "";
-            section.AppendLine(string.Create(inv, $"| {s.Variant} | {s.Folds}/{document.Config.Folds} | {s.MeanAccuracy * 100:F2} ± {s.StdAccuracy * 100:F2} | {s.PooledAccuracy * 100:F2} | {s.MacroF1 * 100:F2} | {paper} | {s.TrainImagesPerSecond:F0} | ")
+            string mirroredCell = mirrored ? (s.MirroredMeanAccuracy is { } m ? (m * 100).ToString("F2", inv) : "") + " | " : "";
+            section.AppendLine(string.Create(inv, $"| {s.Variant} | {s.Folds}/{document.Config.Folds} | {s.MeanAccuracy * 100:F2} ± {s.StdAccuracy * 100:F2} | {mirroredCell}{s.PooledAccuracy * 100:F2} | {s.MacroF1 * 100:F2} | {paper} | {s.TrainImagesPerSecond:F0} | ")
                               + string.Join(" | ", document.Labels.Select(l => (s.PerClassRecall[l] * 100).ToString("F1", inv))) + " |");
         }
         var gated = document.Variants.Values.Where(v => v.MeanGates is not null).ToArray();
@@ -124,10 +128,7 @@ public static class ExperimentReport
             section.AppendLine();
             section.AppendLine($"Paired fold by fold on identical test images (difference = variant − baseline, per fold; \"{PairedComparison.SameExperiment}\" pairs the variants above with each other in the order of `--variants`, the others are earlier experiments on the same folds):");
             section.AppendLine();
-            section.AppendLine("| variant | baseline | folds | mean accuracy | baseline mean | difference mean ± std | 95% interval of the mean difference | wins / ties / losses |");
-            section.AppendLine("|---|---|---|---|---|---|---|---|");
-            foreach (var c in document.Comparisons)
-                section.AppendLine(string.Create(inv, $"| {c.Variant} | {c.Baseline} ({c.BaselineSource}) | {c.Folds.Length} | {c.MeanAccuracy * 100:F2} | {c.BaselineMeanAccuracy * 100:F2} | {c.MeanDifference * 100:+0.00;-0.00} ± {c.StdDifference * 100:F2} | {(c.MeanDifference - c.Confidence95) * 100:+0.00;-0.00} to {(c.MeanDifference + c.Confidence95) * 100:+0.00;-0.00} | {c.Wins} / {c.Ties} / {c.Losses} |"));
+            section.Append(PairedComparison.MarkdownTable(document.Comparisons, withSource: true));
         }
         string relative = Path.GetRelativePath(Path.GetDirectoryName(Path.GetFullPath(notebookPath))!, figureDirectory).Replace('\\', '/');
         section.AppendLine();

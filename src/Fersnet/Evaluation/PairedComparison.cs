@@ -1,3 +1,6 @@
+using System.Globalization;
+using System.Text;
+
 namespace Fersnet.Evaluation;
 
 /// <summary>
@@ -63,6 +66,30 @@ public sealed record PairedComparison(
         order.SelectMany((variant, i) => order.Take(i).Select(baselineVariant => Pair(results, variant, results, baselineVariant, SameExperiment)))
             .OfType<PairedComparison>()
             .ToArray();
+
+    /// <summary>
+    /// Each variant's mirror-averaged predictions against its plain ones, on the folds where both were measured:
+    /// the same trained models, so the difference is the test-time augmentation alone.
+    /// </summary>
+    public static IReadOnlyList<PairedComparison> Mirrored(IReadOnlyList<FoldResult> results, IReadOnlyList<string> order)
+    {
+        var mirrored = results.Select(r => r.AsMirrored()).OfType<FoldResult>().ToArray();
+        return order.Select(variant => Pair(mirrored, variant + FoldResult.MirroredSuffix, results, variant, SameExperiment))
+            .OfType<PairedComparison>()
+            .ToArray();
+    }
+
+    /// <summary>The comparisons as a Markdown table (the lab notebook's); <paramref name="withSource"/> names where each baseline comes from.</summary>
+    public static string MarkdownTable(IEnumerable<PairedComparison> comparisons, bool withSource)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var table = new StringBuilder();
+        table.AppendLine("| variant | baseline | folds | mean accuracy | baseline mean | difference mean ± std | 95% interval of the mean difference | wins / ties / losses |");
+        table.AppendLine("|---|---|---|---|---|---|---|---|");
+        foreach (var c in comparisons)
+            table.AppendLine(string.Create(inv, $"| {c.Variant} | {c.Baseline}{(withSource ? $" ({c.BaselineSource})" : "")} | {c.Folds.Length} | {c.MeanAccuracy * 100:F2} | {c.BaselineMeanAccuracy * 100:F2} | {c.MeanDifference * 100:+0.00;-0.00} ± {c.StdDifference * 100:F2} | {(c.MeanDifference - c.Confidence95) * 100:+0.00;-0.00} to {(c.MeanDifference + c.Confidence95) * 100:+0.00;-0.00} | {c.Wins} / {c.Ties} / {c.Losses} |"));
+        return table.ToString();
+    }
 
     private static PairedComparison? Pair(IReadOnlyList<FoldResult> results, string variant, IReadOnlyList<FoldResult> baseline, string baselineVariant, string baselineSource)
     {

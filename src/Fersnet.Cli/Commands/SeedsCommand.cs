@@ -1,0 +1,77 @@
+using System.ComponentModel;
+using Fersnet.Data;
+using Fersnet.Evaluation;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace Fersnet.Cli.Commands;
+
+/// <summary>
+/// <c>fersnet seeds</c>: reads several repetitions of one experiment (results files that differ only in
+/// <c>--train-seed</c>) together: per variant the mean over seeds and its spread, and the variants paired fold by fold
+/// on their seed-averaged accuracies.
+/// </summary>
+public sealed class SeedsCommand(IAnsiConsole console) : Command<SeedsCommand.Settings>
+{
+    public sealed class Settings : CommandSettings
+    {
+        [CommandOption("--results <FILE>")]
+        [Description("Results file of one repetition (repeat, at least twice).")]
+        public string[] Results { get; init; } = [];
+
+        [CommandOption("--data <DIR>")]
+        [Description("The experiments' dataset (for its class names).")]
+        public string Data { get; init; } = "";
+
+        [CommandOption("--variants <LIST>")]
+        [Description("Comma-separated, in the order of the pairing (default: single,hard,fersnet).")]
+        public string Variants { get; init; } = "single,hard,fersnet";
+
+        [CommandOption("--name <NAME>")]
+        [Description("Name of the summary in the notebook.")]
+        public string Name { get; init; } = "seeds";
+
+        [CommandOption("--json <FILE>")]
+        public string? Json { get; init; }
+
+        [CommandOption("--notebook <FILE>")]
+        [Description("Lab notebook to update with a generated section (e.g. docs/RESULTS.md).")]
+        public string? Notebook { get; init; }
+
+        public override ValidationResult Validate() =>
+            Results.Length < 2 ? ValidationResult.Error("give --results at least twice (one file per training seed)")
+            : Data.Length == 0 ? ValidationResult.Error("--data is required")
+            : ValidationResult.Success();
+    }
+
+    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var runs = settings.Results.Select(path => File.Exists(path)
+                ? (path, (IReadOnlyList<FoldResult>)Experiment.ReadResultsFile(path).Select(r => r.Result).ToArray())
+                : throw new InvalidDataException($"{path}: results file not found")).ToArray();
+            var labels = DatasetReader.Read(settings.Data).Labels;
+            string command = "./fersnet " + string.Join(' ', context.Arguments.Select(a => a.Contains(' ') ? $"\"{a}\"" : a));
+            var variants = settings.Variants.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            var summary = SeedSummary.From(settings.Name, command, runs, variants, labels);
+            if (settings.Json is { } json) summary.WriteJson(json);
+            if (settings.Notebook is { } notebook) Evaluation.Notebook.ReplaceSection(notebook, summary.Name, summary.Markdown());
+
+            var table = new Table().Border(TableBorder.Rounded).Title(Markup.Escape(summary.Name))
+                .AddColumns("variant", "seeds", "folds", "per seed", "mean ± std between seeds", "pooled");
+            foreach (var v in summary.Variants)
+                table.AddRow(v.Variant, v.Seeds.ToString(), v.Folds.Length.ToString(), string.Join(", ", v.SeedMeans.Select(a => $"{a * 100:F2}")),
+                    $"{v.MeanAccuracy * 100:F2} ± {v.SeedStd * 100:F2}", $"{v.PooledAccuracy * 100:F2}");
+            console.Write(table);
+            foreach (var c in summary.Comparisons)
+                console.MarkupLineInterpolated($"{c.Variant} vs {c.Baseline}, seed-averaged, {c.Folds.Length} paired folds: difference {c.MeanDifference * 100:+0.00;-0.00} points (95% interval {(c.MeanDifference - c.Confidence95) * 100:+0.00;-0.00} to {(c.MeanDifference + c.Confidence95) * 100:+0.00;-0.00}), wins/ties/losses {c.Wins}/{c.Ties}/{c.Losses}");
+            return 0;
+        }
+        catch (Exception e) when (e is DatasetException or ArgumentException or InvalidDataException)
+        {
+            console.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
+            return 1;
+        }
+    }
+}

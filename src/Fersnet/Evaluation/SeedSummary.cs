@@ -1,0 +1,118 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Fersnet.Data;
+
+namespace Fersnet.Evaluation;
+
+/// <summary>One variant over several repetitions (training seeds) of an experiment on the same folds.</summary>
+/// <param name="SeedMeans">Each repetition's mean accuracy over <paramref name="Folds"/>, in the order of the files.</param>
+/// <param name="MeanAccuracy">Mean of <paramref name="SeedMeans"/>.</param>
+/// <param name="SeedStd">Standard deviation of <paramref name="SeedMeans"/>: how far one 10-fold run moves.</param>
+/// <param name="FoldAccuracies">Each fold's accuracy averaged over the repetitions.</param>
+/// <param name="PooledAccuracy">Every test prediction of every repetition counted once.</param>
+/// <param name="MirroredMeanAccuracy">Mean over repetitions of the mirror-averaged accuracy, if every one measured it.</param>
+public sealed record SeedVariantSummary(
+    string Variant,
+    int Seeds,
+    int[] Folds,
+    double[] SeedMeans,
+    double MeanAccuracy,
+    double SeedStd,
+    double[] FoldAccuracies,
+    double PooledAccuracy,
+    double MacroF1,
+    double? MirroredMeanAccuracy);
+
+/// <summary>
+/// Several runs of one experiment that differ only in the training seed (same folds, same test images), read
+/// together: per variant the mean over seeds and how much it moves between seeds, and the variants paired fold
+/// by fold on their seed-averaged accuracies. One 10-fold run carries about ±1 point of training noise here, more
+/// than the variants differ; averaging seeds per fold before pairing removes part of it.
+/// </summary>
+public sealed record SeedSummary(
+    string Name,
+    string Command,
+    IReadOnlyList<string> ResultsFiles,
+    IReadOnlyList<SeedVariantSummary> Variants,
+    IReadOnlyList<PairedComparison> Comparisons,
+    Provenance Provenance)
+{
+    /// <summary>
+    /// Reads the results of each file for each variant on the folds that every file has for that variant. A fold
+    /// whose test images differ between files is an error: those runs are not repetitions of one experiment.
+    /// </summary>
+    public static SeedSummary From(string name, string command, IReadOnlyList<(string Path, IReadOnlyList<FoldResult> Results)> runs,
+        IReadOnlyList<string> variants, LabelSet labels)
+    {
+        if (runs.Count < 2) throw new ArgumentException("give at least two results files (one per training seed)");
+        var summaries = new List<SeedVariantSummary>();
+        var averaged = new List<FoldResult>();
+        foreach (var variant in variants)
+        {
+            var perRun = runs.Select(run => run.Results.Where(r => r.Variant == variant).ToDictionary(r => r.Fold)).ToArray();
+            if (perRun.Any(r => r.Count == 0)) continue;
+            int[] folds = perRun.Select(r => r.Keys.AsEnumerable()).Aggregate((a, b) => a.Intersect(b)).Order().ToArray();
+            if (folds.Length == 0) continue;
+            foreach (int fold in folds)
+                for (int i = 1; i < runs.Count; i++)
+                    if (!perRun[i][fold].TestIndices.SequenceEqual(perRun[0][fold].TestIndices))
+                        throw new InvalidDataException($"{runs[i].Path}: fold {fold} of '{variant}' tests other images than in {runs[0].Path}; these runs are not repetitions of one experiment");
+
+            double[] seedMeans = perRun.Select(r => folds.Average(f => r[f].TestAccuracy)).ToArray();
+            double[] foldAccuracies = folds.Select(f => perRun.Average(r => r[f].TestAccuracy)).ToArray();
+            var all = perRun.SelectMany(r => folds.Select(f => r[f])).ToArray();
+            var pooled = ClassificationReport.From(all.SelectMany(r => r.Actual).ToArray(), all.SelectMany(r => r.Predicted).ToArray(), labels);
+            double? mirrored = all.All(r => r.MirroredTestAccuracy is not null)
+                ? perRun.Average(r => folds.Average(f => r[f].MirroredTestAccuracy!.Value))
+                : null;
+            summaries.Add(new SeedVariantSummary(variant, runs.Count, folds, seedMeans, seedMeans.Average(),
+                Stat.SampleStandardDeviation(seedMeans), foldAccuracies, pooled.Accuracy, pooled.MacroF1, mirrored));
+            // A stand-in result per fold carrying the seed-averaged accuracy, so that the pairing is the experiments' own.
+            averaged.AddRange(folds.Select((f, k) => perRun[0][f] with { TestAccuracy = foldAccuracies[k] }));
+        }
+        var comparisons = PairedComparison.Within(averaged, summaries.Select(s => s.Variant).ToArray());
+        return new SeedSummary(name, command, runs.Select(r => r.Path.Replace('\\', '/')).ToArray(), summaries, comparisons, Provenance.Current());
+    }
+
+    public void WriteJson(string path)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        File.WriteAllText(path, JsonSerializer.Serialize(this, new JsonSerializerOptions(Training.Checkpoint.Json) { WriteIndented = true }) + "\n");
+    }
+
+    /// <summary>This summary as a generated section of the lab notebook.</summary>
+    public string Markdown()
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var section = new StringBuilder();
+        section.AppendLine($"### {Name}: {ResultsFiles.Count} training seeds on the same folds");
+        section.AppendLine();
+        section.AppendLine("Generated by the command below; do not edit by hand.");
+        section.AppendLine();
+        section.AppendLine("```bash");
+        section.AppendLine(Command);
+        section.AppendLine("```");
+        section.AppendLine();
+        section.AppendLine($"- Machine and code: {Provenance}");
+        section.AppendLine($"- Repetitions (one per file, in this order): {string.Join(", ", ResultsFiles.Select(f => $"`{f}`"))}");
+        section.AppendLine();
+        bool mirrored = Variants.Any(v => v.MirroredMeanAccuracy is not null);
+        section.AppendLine("| variant | seeds | folds | 10-fold mean per seed | mean over seeds ± std between seeds | " + (mirrored ? "mirror-averaged | " : "") + "pooled accuracy | macro-F1 | paper |");
+        section.AppendLine("|---|---|---|---|---|" + (mirrored ? "---|" : "") + "---|---|---|");
+        foreach (var v in Variants)
+        {
+            string paper = ExperimentReport.PaperCkPlus.TryGetValue(v.Variant, out var p) ? p.ToString("F2", inv) : "";
+            string mirroredCell = mirrored ? (v.MirroredMeanAccuracy is { } m ? (m * 100).ToString("F2", inv) : "") + " | " : "";
+            section.AppendLine(string.Create(inv, $"| {v.Variant} | {v.Seeds} | {v.Folds.Length} | {string.Join(", ", v.SeedMeans.Select(a => (a * 100).ToString("F2", inv)))} | {v.MeanAccuracy * 100:F2} ± {v.SeedStd * 100:F2} | {mirroredCell}{v.PooledAccuracy * 100:F2} | {v.MacroF1 * 100:F2} | {paper} |"));
+        }
+        if (Comparisons.Count > 0)
+        {
+            section.AppendLine();
+            section.AppendLine("The variants paired fold by fold on their seed-averaged accuracies (difference = variant − baseline):");
+            section.AppendLine();
+            section.Append(PairedComparison.MarkdownTable(Comparisons, withSource: false));
+        }
+        return section.ToString();
+    }
+}
