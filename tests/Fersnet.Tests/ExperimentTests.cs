@@ -137,7 +137,7 @@ public class ExperimentTests
     }
 
     private static FoldResult Fold(string variant, int fold, double accuracy, int[] testIndices) =>
-        new(variant, fold, "f", 10, 2, testIndices.Length, 1, 0.5, accuracy, accuracy, 1, 100, null, testIndices, [], [], null, DateTime.UtcNow);
+        new(variant, fold, "f", 10, 2, testIndices.Length, 1, 0.5, accuracy, accuracy, 1, 100, null, testIndices, new int[testIndices.Length], new int[testIndices.Length], null, DateTime.UtcNow);
 
     [Fact]
     public void Paired_comparison_uses_only_folds_with_the_same_test_images()
@@ -215,6 +215,12 @@ public class ExperimentTests
         Assert.Equal(("fersnet", "single", 0.10), (pair.Variant, pair.Baseline, Math.Round(pair.MeanDifference, 9)));
         Assert.Contains("| single | 2 | 2 | 85.00, 80.00 | 82.50 ± 3.54 |", summary.Markdown());
 
+        // Image by image: wrong in both seeds, in one, in none.
+        IReadOnlyList<FoldResult> first = [Fold("single", 0, 0.5, [1, 2, 3]) with { Actual = [0, 1, 1], Predicted = [1, 0, 1] }];
+        IReadOnlyList<FoldResult> second = [Fold("single", 0, 0.5, [1, 2, 3]) with { Actual = [0, 1, 1], Predicted = [1, 1, 1] }];
+        var errors = Assert.Single(SeedSummary.From("e", "cmd", [("a", first), ("b", second)], ["single"], labels).Variants);
+        Assert.Equal((3, 1, 2), (errors.TestImages, errors.WrongInEverySeed, errors.WrongInSomeSeed));
+
         IReadOnlyList<FoldResult> otherFolds = [Fold("single", 0, 0.9, [1, 5]), Fold("single", 1, 0.9, [3, 4])];
         var error = Assert.Throws<InvalidDataException>(() => SeedSummary.From("s", "cmd", [("a.jsonl", seed1), ("c.jsonl", otherFolds)], ["single"], labels));
         Assert.Contains("c.jsonl", error.Message);
@@ -240,6 +246,7 @@ public class ExperimentTests
         var text = File.ReadAllText(notebook);
         Assert.Contains("<!-- BEGIN generated: two-seeds -->", text);
         Assert.Contains("| fersnet | 2 | 1 | 90.00, 100.00 | 95.00 ± 7.07 |", text);
+        Assert.Contains("| 0 of 2 | 0 |", text);
         using var report = JsonDocument.Parse(File.ReadAllText(json));
         Assert.Equal(0.25, report.RootElement.GetProperty("comparisons")[0].GetProperty("meanDifference").GetDouble(), 9);
 

@@ -12,6 +12,10 @@ namespace Fersnet.Evaluation;
 /// <param name="FoldAccuracies">Each fold's accuracy averaged over the repetitions.</param>
 /// <param name="PooledAccuracy">Every test prediction of every repetition counted once.</param>
 /// <param name="MirroredMeanAccuracy">Mean over repetitions of the mirror-averaged accuracy, if every one measured it.</param>
+/// <param name="TestImages">Test images over <paramref name="Folds"/> (each once).</param>
+/// <param name="WrongInEverySeed">Test images that every repetition misclassified: errors no reseeding fixes.</param>
+/// <param name="WrongInSomeSeed">Test images that at least one repetition misclassified; the difference to
+/// <paramref name="WrongInEverySeed"/> is the share of the errors that is training noise.</param>
 public sealed record SeedVariantSummary(
     string Variant,
     int Seeds,
@@ -22,7 +26,10 @@ public sealed record SeedVariantSummary(
     double[] FoldAccuracies,
     double PooledAccuracy,
     double MacroF1,
-    double? MirroredMeanAccuracy);
+    double? MirroredMeanAccuracy,
+    int TestImages,
+    int WrongInEverySeed,
+    int WrongInSomeSeed);
 
 /// <summary>
 /// Several runs of one experiment that differ only in the training seed (same folds, same test images), read
@@ -66,8 +73,11 @@ public sealed record SeedSummary(
             double? mirrored = all.All(r => r.MirroredTestAccuracy is not null)
                 ? perRun.Average(r => folds.Average(f => r[f].MirroredTestAccuracy!.Value))
                 : null;
+            // Per test image, how many repetitions got it wrong (the test images of a fold are the same in every file).
+            var wrongCounts = folds.SelectMany(f => perRun[0][f].TestIndices.Select((_, k) => perRun.Count(r => r[f].Predicted[k] != r[f].Actual[k]))).ToArray();
             summaries.Add(new SeedVariantSummary(variant, runs.Count, folds, seedMeans, seedMeans.Average(),
-                Stat.SampleStandardDeviation(seedMeans), foldAccuracies, pooled.Accuracy, pooled.MacroF1, mirrored));
+                Stat.SampleStandardDeviation(seedMeans), foldAccuracies, pooled.Accuracy, pooled.MacroF1, mirrored,
+                wrongCounts.Length, wrongCounts.Count(c => c == runs.Count), wrongCounts.Count(c => c > 0)));
             // A stand-in result per fold carrying the seed-averaged accuracy, so that the pairing is the experiments' own.
             averaged.AddRange(folds.Select((f, k) => perRun[0][f] with { TestAccuracy = foldAccuracies[k] }));
         }
@@ -98,13 +108,13 @@ public sealed record SeedSummary(
         section.AppendLine($"- Repetitions (one per file, in this order): {string.Join(", ", ResultsFiles.Select(f => $"`{f}`"))}");
         section.AppendLine();
         bool mirrored = Variants.Any(v => v.MirroredMeanAccuracy is not null);
-        section.AppendLine("| variant | seeds | folds | 10-fold mean per seed | mean over seeds ± std between seeds | " + (mirrored ? "mirror-averaged | " : "") + "pooled accuracy | macro-F1 | paper |");
-        section.AppendLine("|---|---|---|---|---|" + (mirrored ? "---|" : "") + "---|---|---|");
+        section.AppendLine("| variant | seeds | folds | 10-fold mean per seed | mean over seeds ± std between seeds | " + (mirrored ? "mirror-averaged | " : "") + "pooled accuracy | macro-F1 | paper | test images wrong in every seed | wrong in some seed |");
+        section.AppendLine("|---|---|---|---|---|" + (mirrored ? "---|" : "") + "---|---|---|---|---|");
         foreach (var v in Variants)
         {
             string paper = ExperimentReport.PaperCkPlus.TryGetValue(v.Variant, out var p) ? p.ToString("F2", inv) : "";
             string mirroredCell = mirrored ? (v.MirroredMeanAccuracy is { } m ? (m * 100).ToString("F2", inv) : "") + " | " : "";
-            section.AppendLine(string.Create(inv, $"| {v.Variant} | {v.Seeds} | {v.Folds.Length} | {string.Join(", ", v.SeedMeans.Select(a => (a * 100).ToString("F2", inv)))} | {v.MeanAccuracy * 100:F2} ± {v.SeedStd * 100:F2} | {mirroredCell}{v.PooledAccuracy * 100:F2} | {v.MacroF1 * 100:F2} | {paper} |"));
+            section.AppendLine(string.Create(inv, $"| {v.Variant} | {v.Seeds} | {v.Folds.Length} | {string.Join(", ", v.SeedMeans.Select(a => (a * 100).ToString("F2", inv)))} | {v.MeanAccuracy * 100:F2} ± {v.SeedStd * 100:F2} | {mirroredCell}{v.PooledAccuracy * 100:F2} | {v.MacroF1 * 100:F2} | {paper} | {v.WrongInEverySeed} of {v.TestImages} | {v.WrongInSomeSeed} |"));
         }
         if (Comparisons.Count > 0)
         {
