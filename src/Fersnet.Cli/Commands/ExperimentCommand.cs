@@ -126,9 +126,10 @@ public sealed class ExperimentCommand(IAnsiConsole console) : Command<Experiment
     private void Render(ExperimentReport.Document document)
     {
         var table = new Table().Border(TableBorder.Rounded).Title(Markup.Escape($"{document.Name}{(document.Complete ? "" : " (in progress)")}"))
-            .AddColumns("variant", "folds", "mean ± std", "pooled", "macro-F1", "paper");
+            .AddColumns("variant", "folds", "mean ± std", "mirror-averaged", "pooled", "macro-F1", "paper");
         foreach (var s in document.Variants.Values)
             table.AddRow(s.Variant, $"{s.Folds}/{document.Config.Folds}", $"{s.MeanAccuracy * 100:F2} ± {s.StdAccuracy * 100:F2}",
+                s.MirroredMeanAccuracy is { } mirrored ? $"{mirrored * 100:F2}" : "",
                 $"{s.PooledAccuracy * 100:F2}", $"{s.MacroF1 * 100:F2}",
                 ExperimentReport.PaperCkPlus.TryGetValue(s.Variant, out var p) ? $"{p:F2}" : "");
         console.Write(table);
