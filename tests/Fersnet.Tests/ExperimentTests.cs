@@ -202,6 +202,8 @@ public class ExperimentTests
         var summary = SeedSummary.From("s", "cmd", [("a.jsonl", seed1), ("b.jsonl", seed2)], ["single", "hard", "fersnet"], labels);
 
         Assert.Equal(["single", "fersnet"], summary.Variants.Select(v => v.Variant));     // hard: not in every file
+        Assert.Equal(["hard"], summary.NotInEveryFile);
+        Assert.Contains("Left out (no fold that every file has): hard", summary.Markdown());
         var single = summary.Variants[0];
         Assert.Equal([0, 1], single.Folds);
         Assert.Equal([0.85, 0.80], single.SeedMeans.Select(a => Math.Round(a, 9)));
@@ -224,6 +226,9 @@ public class ExperimentTests
         IReadOnlyList<FoldResult> otherFolds = [Fold("single", 0, 0.9, [1, 5]), Fold("single", 1, 0.9, [3, 4])];
         var error = Assert.Throws<InvalidDataException>(() => SeedSummary.From("s", "cmd", [("a.jsonl", seed1), ("c.jsonl", otherFolds)], ["single"], labels));
         Assert.Contains("c.jsonl", error.Message);
+        IReadOnlyList<FoldResult> twice = [Fold("single", 0, 0.9, [1, 2]), Fold("single", 0, 0.8, [1, 2])];
+        var duplicate = Assert.Throws<InvalidDataException>(() => SeedSummary.From("s", "cmd", [("a.jsonl", seed1), ("d.jsonl", twice)], ["single"], labels));
+        Assert.Contains("d.jsonl: fold 0 of 'single' is there 2 times", duplicate.Message);
     }
 
     [Fact]

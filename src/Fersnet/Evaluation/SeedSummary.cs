@@ -37,12 +37,14 @@ public sealed record SeedVariantSummary(
 /// by fold on their seed-averaged accuracies. One 10-fold run carries about ±1 point of training noise here, more
 /// than the variants differ; averaging seeds per fold before pairing removes part of it.
 /// </summary>
+/// <param name="NotInEveryFile">Variants asked for that have no fold every file holds (left out of the tables).</param>
 public sealed record SeedSummary(
     string Name,
     string Command,
     IReadOnlyList<string> ResultsFiles,
     IReadOnlyList<SeedVariantSummary> Variants,
     IReadOnlyList<PairedComparison> Comparisons,
+    IReadOnlyList<string> NotInEveryFile,
     Provenance Provenance)
 {
     /// <summary>
@@ -55,12 +57,19 @@ public sealed record SeedSummary(
         if (runs.Count < 2) throw new ArgumentException("give at least two results files (one per training seed)");
         var summaries = new List<SeedVariantSummary>();
         var averaged = new List<FoldResult>();
+        var missing = new List<string>();
         foreach (var variant in variants)
         {
-            var perRun = runs.Select(run => run.Results.Where(r => r.Variant == variant).ToDictionary(r => r.Fold)).ToArray();
-            if (perRun.Any(r => r.Count == 0)) continue;
+            var perRun = runs.Select(run =>
+            {
+                var byFold = run.Results.Where(r => r.Variant == variant).GroupBy(r => r.Fold).ToArray();
+                if (byFold.FirstOrDefault(g => g.Count() > 1) is { } twice)
+                    throw new InvalidDataException($"{run.Path}: fold {twice.Key} of '{variant}' is there {twice.Count()} times; one results file holds one run of each (variant, fold)");
+                return byFold.ToDictionary(g => g.Key, g => g.Single());
+            }).ToArray();
+            if (perRun.Any(r => r.Count == 0)) { missing.Add(variant); continue; }
             int[] folds = perRun.Select(r => r.Keys.AsEnumerable()).Aggregate((a, b) => a.Intersect(b)).Order().ToArray();
-            if (folds.Length == 0) continue;
+            if (folds.Length == 0) { missing.Add(variant); continue; }
             foreach (int fold in folds)
                 for (int i = 1; i < runs.Count; i++)
                     if (!perRun[i][fold].TestIndices.SequenceEqual(perRun[0][fold].TestIndices))
@@ -82,7 +91,7 @@ public sealed record SeedSummary(
             averaged.AddRange(folds.Select((f, k) => perRun[0][f] with { TestAccuracy = foldAccuracies[k] }));
         }
         var comparisons = PairedComparison.Within(averaged, summaries.Select(s => s.Variant).ToArray());
-        return new SeedSummary(name, command, runs.Select(r => r.Path.Replace('\\', '/')).ToArray(), summaries, comparisons, Provenance.Current());
+        return new SeedSummary(name, command, runs.Select(r => r.Path.Replace('\\', '/')).ToArray(), summaries, comparisons, missing, Provenance.Current());
     }
 
     public void WriteJson(string path)
@@ -106,6 +115,8 @@ public sealed record SeedSummary(
         section.AppendLine();
         section.AppendLine($"- Machine and code: {Provenance}");
         section.AppendLine($"- Repetitions (one per file, in this order): {string.Join(", ", ResultsFiles.Select(f => $"`{f}`"))}");
+        if (NotInEveryFile.Count > 0)
+            section.AppendLine($"- Left out (no fold that every file has): {string.Join(", ", NotInEveryFile)}");
         section.AppendLine();
         bool mirrored = Variants.Any(v => v.MirroredMeanAccuracy is not null);
         section.AppendLine("| variant | seeds | folds | 10-fold mean per seed | mean over seeds ± std between seeds | " + (mirrored ? "mirror-averaged | " : "") + "pooled accuracy | macro-F1 | paper | test images wrong in every seed | wrong in some seed |");
