@@ -6,6 +6,10 @@ namespace Fersnet.Cli;
 /// <summary>The command tree of <c>fersnet</c>; shared by Program and the tests.</summary>
 public static class FersnetCli
 {
+    /// <summary>The command as typed (arguments with spaces quoted), for the generated notebook sections.</summary>
+    public static string CommandLine(CommandContext context) =>
+        "./fersnet " + string.Join(' ', context.Arguments.Select(a => a.Contains(' ') ? $"\"{a}\"" : a));
+
     public static void Configure(IConfigurator config)
     {
         config.SetApplicationName("fersnet");

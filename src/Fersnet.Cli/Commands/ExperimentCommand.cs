@@ -106,7 +106,7 @@ public sealed class ExperimentCommand(IAnsiConsole console) : Command<Experiment
                 int ran = experiment.Run(settings.MaxRuns, limit, cancellationToken);
                 console.MarkupLineInterpolated($"{ran} training(s) finished in this run");
             }
-            string command = "./fersnet " + string.Join(' ', context.Arguments.Select(a => a.Contains(' ') ? $"\"{a}\"" : a));
+            string command = FersnetCli.CommandLine(context);
             var document = ExperimentReport.Write(name, command, experiment, labels, report, settings.Out, settings.Notebook, settings.Compare);
             Render(document);
             return 0;
@@ -134,6 +134,6 @@ public sealed class ExperimentCommand(IAnsiConsole console) : Command<Experiment
                 ExperimentReport.PaperCkPlus.TryGetValue(s.Variant, out var p) ? $"{p:F2}" : "");
         console.Write(table);
         foreach (var c in document.Comparisons)
-            console.MarkupLineInterpolated($"{c.Variant} vs {c.Baseline} ({c.BaselineSource}), {c.Folds.Length} paired folds: {c.MeanAccuracy * 100:F2} vs {c.BaselineMeanAccuracy * 100:F2}, difference {c.MeanDifference * 100:+0.00;-0.00} ± {c.StdDifference * 100:F2} points (95% interval {(c.MeanDifference - c.Confidence95) * 100:+0.00;-0.00} to {(c.MeanDifference + c.Confidence95) * 100:+0.00;-0.00}), wins/ties/losses {c.Wins}/{c.Ties}/{c.Losses}");
+            console.MarkupLineInterpolated($"{c.Variant} vs {c.Baseline} ({c.BaselineSource}), {c.Folds.Length} paired folds: {c.MeanAccuracy * 100:F2} vs {c.BaselineMeanAccuracy * 100:F2}, difference {c.MeanDifference * 100:+0.00;-0.00} ± {c.StdDifference * 100:F2} points (95% interval {c.Interval95Text}), wins/ties/losses {c.Wins}/{c.Ties}/{c.Losses}");
     }
 }

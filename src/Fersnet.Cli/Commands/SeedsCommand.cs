@@ -48,11 +48,9 @@ public sealed class SeedsCommand(IAnsiConsole console) : Command<SeedsCommand.Se
     {
         try
         {
-            var runs = settings.Results.Select(path => File.Exists(path)
-                ? (path, (IReadOnlyList<FoldResult>)Experiment.ReadResultsFile(path).Select(r => r.Result).ToArray())
-                : throw new InvalidDataException($"{path}: results file not found")).ToArray();
+            var runs = settings.Results.Select(path => (path, Experiment.ReadExistingResultsFile(path, "results file"))).ToArray();
             var labels = DatasetReader.Read(settings.Data).Labels;
-            string command = "./fersnet " + string.Join(' ', context.Arguments.Select(a => a.Contains(' ') ? $"\"{a}\"" : a));
+            string command = FersnetCli.CommandLine(context);
             var variants = settings.Variants.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             var summary = SeedSummary.From(settings.Name, command, runs, variants, labels);
             if (settings.Json is { } json) summary.WriteJson(json);
@@ -65,7 +63,7 @@ public sealed class SeedsCommand(IAnsiConsole console) : Command<SeedsCommand.Se
                     $"{v.MeanAccuracy * 100:F2} ± {v.SeedStd * 100:F2}", $"{v.PooledAccuracy * 100:F2}");
             console.Write(table);
             foreach (var c in summary.Comparisons)
-                console.MarkupLineInterpolated($"{c.Variant} vs {c.Baseline}, seed-averaged, {c.Folds.Length} paired folds: difference {c.MeanDifference * 100:+0.00;-0.00} points (95% interval {(c.MeanDifference - c.Confidence95) * 100:+0.00;-0.00} to {(c.MeanDifference + c.Confidence95) * 100:+0.00;-0.00}), wins/ties/losses {c.Wins}/{c.Ties}/{c.Losses}");
+                console.MarkupLineInterpolated($"{c.Variant} vs {c.Baseline}, seed-averaged, {c.Folds.Length} paired folds: difference {c.MeanDifference * 100:+0.00;-0.00} points (95% interval {c.Interval95Text}), wins/ties/losses {c.Wins}/{c.Ties}/{c.Losses}");
             return 0;
         }
         catch (Exception e) when (e is DatasetException or ArgumentException or InvalidDataException)

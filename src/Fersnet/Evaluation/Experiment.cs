@@ -116,6 +116,12 @@ public sealed class Experiment(ExperimentConfig config, IReadOnlyList<Variant> v
         return results.Select(r => r.Result).ToArray();
     }
 
+    /// <summary>The results of a file that must exist (another experiment's, a repetition's); <paramref name="role"/> names it in the error.</summary>
+    public static IReadOnlyList<FoldResult> ReadExistingResultsFile(string path, string role) =>
+        File.Exists(path)
+            ? ReadResultsFile(path).Select(r => r.Result).ToArray()
+            : throw new InvalidDataException($"{path}: {role} not found");
+
     /// <summary>Every result line of a results file, whatever its configuration, with its line number.</summary>
     public static IReadOnlyList<(FoldResult Result, int Line)> ReadResultsFile(string path)
     {

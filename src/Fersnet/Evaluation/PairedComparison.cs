@@ -29,6 +29,10 @@ public sealed record PairedComparison(
     /// </summary>
     public double Confidence95 => Folds.Length < 2 ? double.NaN : StudentT975(Folds.Length - 1) * StdDifference / Math.Sqrt(Folds.Length);
 
+    /// <summary>The 95% interval of the mean difference in points, as the reports print it ("-0.87 to +3.52").</summary>
+    public string Interval95Text => string.Create(CultureInfo.InvariantCulture,
+        $"{(MeanDifference - Confidence95) * 100:+0.00;-0.00} to {(MeanDifference + Confidence95) * 100:+0.00;-0.00}");
+
     /// <summary>The 97.5% quantile of Student's t with <paramref name="degrees"/> degrees of freedom (two-sided 95%).</summary>
     public static double StudentT975(int degrees) => degrees switch
     {
@@ -87,7 +91,7 @@ public sealed record PairedComparison(
         table.AppendLine("| variant | baseline | folds | mean accuracy | baseline mean | difference mean ± std | 95% interval of the mean difference | wins / ties / losses |");
         table.AppendLine("|---|---|---|---|---|---|---|---|");
         foreach (var c in comparisons)
-            table.AppendLine(string.Create(inv, $"| {c.Variant} | {c.Baseline}{(withSource ? $" ({c.BaselineSource})" : "")} | {c.Folds.Length} | {c.MeanAccuracy * 100:F2} | {c.BaselineMeanAccuracy * 100:F2} | {c.MeanDifference * 100:+0.00;-0.00} ± {c.StdDifference * 100:F2} | {(c.MeanDifference - c.Confidence95) * 100:+0.00;-0.00} to {(c.MeanDifference + c.Confidence95) * 100:+0.00;-0.00} | {c.Wins} / {c.Ties} / {c.Losses} |"));
+            table.AppendLine(string.Create(inv, $"| {c.Variant} | {c.Baseline}{(withSource ? $" ({c.BaselineSource})" : "")} | {c.Folds.Length} | {c.MeanAccuracy * 100:F2} | {c.BaselineMeanAccuracy * 100:F2} | {c.MeanDifference * 100:+0.00;-0.00} ± {c.StdDifference * 100:F2} | {c.Interval95Text} | {c.Wins} / {c.Ties} / {c.Losses} |"));
         return table.ToString();
     }
 
