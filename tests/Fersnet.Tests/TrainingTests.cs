@@ -165,13 +165,16 @@ public class TrainingTests
         Assert.True(expected.Synthesized!.eq(actual.Synthesized!).all().item<bool>());
     }
 
-    [Fact]
-    public void A_resumed_run_continues_from_the_saved_epoch_exactly()
+    [Theory]
+    [InlineData(0.0)]
+    [InlineData(0.9)]
+    public void A_resumed_run_continues_from_the_saved_epoch_exactly(double weightAverageDecay)
     {
         using var dir = new TempDir();
         using var train = RandomSet(48, 8);
         using var validation = RandomSet(24, 9);
-        var config = Quick(epochs: 3) with { Augment = new AugmentConfig() };
+        // With a weight average, validation scores the average: equal losses need its weights and update count restored.
+        var config = Quick(epochs: 3) with { Augment = new AugmentConfig(), WeightAverageDecay = weightAverageDecay > 0 ? weightAverageDecay : null };
 
         using var straight = Trainer.Create(Small(ModelKind.Fersnet), config, ThreeClasses);
         straight.Fit(train, validation);
@@ -197,6 +200,46 @@ public class TrainingTests
         // Same weights, optimiser moments and random streams: the resumed epoch is the one the straight run had.
         Assert.Equal(straight.History[^1].ValidationLoss, resumed.History[^1].ValidationLoss);
         Assert.Equal(straight.History[^1].TrainLoss, resumed.History[^1].TrainLoss);
+    }
+
+    [Fact]
+    public void The_weight_average_moves_toward_the_trained_weights_by_its_decay()
+    {
+        using var set = RandomSet(16, 11);
+        using var trainer = Trainer.Create(Small(ModelKind.Fersnet), Quick() with { WeightAverageDecay = 0.9 }, ThreeClasses);
+        Assert.NotSame(trainer.Model, trainer.EvaluatedModel);
+        var average = State(trainer.EvaluatedModel);
+        var live = State(trainer.Model);
+        foreach (var (name, tensor) in average) Assert.True(Same(tensor, live[name]), $"{name} starts as the live weights");
+
+        // Warm-up decays (timm's): min(0.9, 1/10) for the first update, min(0.9, 2/11) for the second.
+        foreach (double decay in new[] { 1.0 / 10, 2.0 / 11 })
+        {
+            var before = average.ToDictionary(p => p.Key, p => p.Value.clone());
+            trainer.TrainStep(set.Images, set.Labels, synthesis: true);
+            foreach (var (name, tensor) in average)
+            {
+                if (!tensor.is_floating_point())
+                {
+                    Assert.True(Same(tensor, live[name]), $"{name}: counters are copied");
+                    continue;
+                }
+                using var expected = before[name] * decay + live[name].detach() * (1 - decay);
+                Assert.True(tensor.allclose(expected, rtol: 1e-5, atol: 1e-6), $"{name}: average = d * average + (1 - d) * live");
+                Assert.False(tensor.requires_grad, $"{name} of the average takes no gradient");
+            }
+        }
+        Assert.False(Same(average["fer_head.fc.weight"], live["fer_head.fc.weight"]), "the average lags the trained weights");
+
+        // The checkpoint that inference loads holds the average; the resumable one keeps both.
+        using var dir = new TempDir();
+        trainer.SaveCheckpoint(dir.Combine("best.ckpt"), includeTrainingState: false);
+        using var loaded = TrainedModel.Load(dir.Combine("best.ckpt"));
+        Assert.True(Same(State(loaded.Model)["fer_head.fc.weight"], average["fer_head.fc.weight"]));
+
+        static Dictionary<string, Tensor> State(nn.Module module) =>
+            module.named_parameters().Select(p => (p.name, (Tensor)p.parameter)).Concat(module.named_buffers()).ToDictionary(p => p.Item1, p => p.Item2);
+        static bool Same(Tensor a, Tensor b) => a.eq(b).all().item<bool>();
     }
 
     [Fact]

@@ -66,6 +66,10 @@ public class TrainingSettings : CommandSettings
     [Description("Start from this checkpoint's weights (same model, any label set; shared expressions keep what they learned). In an experiment, {variant} in the path stands for the variant's name.")]
     public string? InitFrom { get; init; }
 
+    [CommandOption("--ema <DECAY>")]
+    [Description("Keep an exponential moving average of the weights with this per-step decay (e.g. 0.99); validation, selection and the saved model use it (default: none).")]
+    public double? WeightAverageDecay { get; init; }
+
     [CommandOption("--no-augment")]
     public bool NoAugment { get; init; }
 
@@ -82,6 +86,7 @@ public class TrainingSettings : CommandSettings
         ClassWeights = ClassWeights,
         InitFrom = InitFrom,
         SelectionStart = SelectFrom,
+        WeightAverageDecay = WeightAverageDecay,
         Losses = new LossWeights { Synthesis = SynthesisWeight },
         Augment = NoAugment ? AugmentConfig.None : new AugmentConfig(),
         Adversarial = Enum.TryParse<AdversarialLoss>(Adversarial, ignoreCase: true, out var loss)

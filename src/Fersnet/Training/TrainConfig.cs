@@ -67,6 +67,12 @@ public sealed record TrainConfig
     /// high learning rate, is a worse bet than the settled second half of a cosine schedule. 0: every epoch.
     /// </summary>
     public double SelectionStart { get; init; } = 0.5;
+    /// <summary>
+    /// Keep an exponential moving average of the weights with this per-step decay (<see cref="WeightAverage"/>);
+    /// validation, model selection and the saved best model then use the average. null: no average.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double? WeightAverageDecay { get; init; }
 
     public void Validate()
     {
@@ -76,6 +82,7 @@ public sealed record TrainConfig
         if (SynthesisEvery < 1) throw new ArgumentException("synthesis-every must be at least 1");
         if (CycleShare is { } share && (share <= 0 || share > 1)) throw new ArgumentException("cycle share must be in (0, 1]");
         if (SelectionStart < 0 || SelectionStart >= 1) throw new ArgumentException("selection start must be in [0, 1)");
+        if (WeightAverageDecay is { } decay && (decay <= 0 || decay >= 1)) throw new ArgumentException("weight-average decay must be in (0, 1)");
     }
 }
 

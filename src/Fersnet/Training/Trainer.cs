@@ -40,7 +40,11 @@ public sealed class Trainer : IDisposable
     /// <summary>Raised after an epoch's checkpoint and files are written.</summary>
     public event Action<EpochMetrics>? EpochCompleted;
 
+    /// <summary>The model that validation scores and selection keeps: the weight average when the run keeps one.</summary>
+    public MultiTaskModel EvaluatedModel => average?.Model ?? Model;
+
     private readonly AdamW optimizer;
+    private readonly WeightAverage? average;
     private readonly AdamW? discriminatorOptimizer;
     private readonly Generator dataRandom;
     private readonly Augmenter augmenter;
@@ -65,6 +69,7 @@ public sealed class Trainer : IDisposable
             // β1 = 0.5 as in DCGAN/StarGAN: momentum makes the adversarial game oscillate.
             discriminatorOptimizer = optim.AdamW(Discriminator.parameters(), config.DiscriminatorLearningRate, beta1: 0.5, beta2: 0.999, weight_decay: 0);
         }
+        if (config.WeightAverageDecay is { } decay) average = new WeightAverage(Model, decay);
         dataRandom = new Generator((ulong)config.Seed);
         augmenter = new Augmenter(config.Augment, dataRandom);
     }
@@ -82,6 +87,7 @@ public sealed class Trainer : IDisposable
             try
             {
                 trainer.WarmStarted = WarmStart.Apply(init, trainer.Model, trainer.Discriminator, labels);
+                trainer.average?.CopyFromLive();
             }
             catch
             {
@@ -110,6 +116,7 @@ public sealed class Trainer : IDisposable
             using (var state = ModelState.RngTensor(Section(sections, "rng_data"))) trainer.dataRandom.set_state(state);
             using (var state = ModelState.RngTensor(Section(sections, "rng_global"))) random.set_rng_state(state);
             if (sections.TryGetValue("best_model", out var best)) trainer.BestModelState = best;
+            trainer.average?.Load(Section(sections, "model_average"), BitConverter.ToInt64(Section(sections, "model_average_updates")));
         }
         catch (Exception e) when (e is InvalidDataException or KeyNotFoundException or ArgumentException or EndOfStreamException)
         {
@@ -147,7 +154,7 @@ public sealed class Trainer : IDisposable
             if (improved)
             {
                 (BestMetric, BestEpoch) = (score, metrics.Epoch);
-                BestModelState = ModelState.Of(Model);
+                BestModelState = ModelState.Of(EvaluatedModel);
             }
             if (runDirectory is not null)
             {
@@ -161,7 +168,7 @@ public sealed class Trainer : IDisposable
         }
     }
 
-    /// <summary>Loads the weights of the best epoch into <see cref="Model"/>.</summary>
+    /// <summary>Loads the weights of the best epoch (the average's, when the run keeps one) into <see cref="Model"/>.</summary>
     public void RestoreBest()
     {
         if (BestModelState is not null) ModelState.Into(Model, BestModelState, "best weights");
@@ -211,14 +218,15 @@ public sealed class Trainer : IDisposable
         IReadOnlyList<double>? gates = null;
         if (validation is not null)
         {
-            foreach (var gate in Model.Gates) { gate.ResetGateStatistics(); gate.TrackGate = true; }
-            using var predictions = Evaluator.Predict(Model, validation);
-            foreach (var gate in Model.Gates) gate.TrackGate = false;
+            var evaluated = EvaluatedModel;
+            foreach (var gate in evaluated.Gates) { gate.ResetGateStatistics(); gate.TrackGate = true; }
+            using var predictions = Evaluator.Predict(evaluated, validation);
+            foreach (var gate in evaluated.Gates) gate.TrackGate = false;
             if (!predictions.Probabilities.isfinite().all().item<bool>())
                 throw new NonFiniteException($"epoch {epoch + 1}: the model's validation outputs are not finite");
             var report = predictions.Report(Labels);
             (validationLoss, validationAccuracy, validationF1) = (predictions.MeanLoss, report.Accuracy, report.MacroF1);
-            gates = Model.Gates.Count == 0 ? null : Model.Gates.Select(g => g.MeanGate ?? double.NaN).ToArray();
+            gates = evaluated.Gates.Count == 0 ? null : evaluated.Gates.Select(g => g.MeanGate ?? double.NaN).ToArray();
         }
         return new EpochMetrics(epoch + 1, Config.LearningRate * factor, seconds, seen / seconds,
             sums.GetValueOrDefault("fer") / seen, (double)correct / seen,
@@ -303,6 +311,7 @@ public sealed class Trainer : IDisposable
         if (realStatistics is not null) RestoreRunningStatistics(realStatistics);
         CheckAndClip(Model, "model", epoch, batch);
         optimizer.step();
+        average?.Update();
 
         // Phase 3: logging.
         long correctCount = output.FerLogits.argmax(1).eq(labels).sum().item<long>();
@@ -339,19 +348,27 @@ public sealed class Trainer : IDisposable
 
     private void CheckBuffers(int epoch)
     {
-        foreach (var module in new nn.Module?[] { Model, Discriminator })
+        foreach (var module in new nn.Module?[] { Model, average?.Model, Discriminator })
             if (module is not null)
                 foreach (var (name, buffer) in module.named_buffers())
                     if (buffer.is_floating_point() && !buffer.isfinite().all().item<bool>())
                         throw new NonFiniteException($"epoch {epoch + 1}: buffer '{name}' holds non-finite values");
     }
 
-    /// <summary>Writes a checkpoint; <paramref name="includeTrainingState"/> false keeps only what inference needs.</summary>
+    /// <summary>
+    /// Writes a checkpoint; <paramref name="includeTrainingState"/> false keeps only what inference needs, and then the
+    /// model is the one validation scores (the weight average, when the run keeps one).
+    /// </summary>
     public void SaveCheckpoint(string path, bool includeTrainingState = true)
     {
-        var sections = new Dictionary<string, byte[]> { ["model"] = ModelState.Of(Model) };
+        var sections = new Dictionary<string, byte[]> { ["model"] = ModelState.Of(includeTrainingState ? Model : EvaluatedModel) };
         if (includeTrainingState)
         {
+            if (average is not null)
+            {
+                sections["model_average"] = ModelState.Of(average.Model);
+                sections["model_average_updates"] = BitConverter.GetBytes(average.Updates);
+            }
             sections["optimizer"] = ModelState.Of(optimizer);
             if (Discriminator is not null)
             {
@@ -369,6 +386,7 @@ public sealed class Trainer : IDisposable
     public void Dispose()
     {
         Model.Dispose();
+        average?.Dispose();
         Discriminator?.Dispose();
         optimizer.Dispose();
         discriminatorOptimizer?.Dispose();
