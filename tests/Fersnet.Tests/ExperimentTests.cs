@@ -136,6 +136,32 @@ public class ExperimentTests
         Assert.Contains("seed 1 (trainings: seed 5)", File.ReadAllText(dir.Combine("RESULTS.md")));
     }
 
+    [Fact]
+    public void Without_a_hold_out_every_training_subject_trains_and_the_last_epoch_is_tested()
+    {
+        using var dir = new TempDir();
+        var run = CliRunner.Run(["experiment", "--data", TestPaths.CkPlus, "--folds", "2", "--epochs", "2", "--width", "8",
+            "--subjects", "12", "--variants", "fersnet", "--synthesis-warmup", "1", "--val-split", "0", "--select-from", "1", "--ema", "0.9",
+            "--out", dir.Combine("x"), "--name", "x", "--notebook", dir.Combine("RESULTS.md")]);
+        Assert.True(run.ExitCode == 0, run.Output);
+
+        var results = File.ReadAllLines(dir.Combine("x", "results.jsonl")).Select(l => JsonSerializer.Deserialize<FoldResult>(l, Checkpoint.Json)!).ToArray();
+        Assert.Equal(2, results.Length);
+        int images = results.Sum(r => r.TestCount);
+        foreach (var r in results)
+        {
+            Assert.Equal(0, r.ValidationCount);
+            Assert.Equal(images, r.TrainCount + r.TestCount);   // the other fold's subjects, all of them
+            Assert.Equal(2, r.BestEpoch);
+            Assert.Equal(8, r.MeanGates!.Count);             // read on the test faces: 4 depths, 2 directions
+            Assert.All(r.MeanGates, z => Assert.InRange(z, 0, 1));
+        }
+        string notebook = File.ReadAllText(dir.Combine("RESULTS.md"));
+        Assert.Contains("no hold-out: every training subject trains and the last epoch is tested", notebook);
+        Assert.Contains("moving average of the weights (decay 0.9 per step)", notebook);
+        Assert.Contains("on the test faces (no hold-out)", notebook);
+    }
+
     private static FoldResult Fold(string variant, int fold, double accuracy, int[] testIndices) =>
         new(variant, fold, "f", 10, 2, testIndices.Length, 1, 0.5, accuracy, accuracy, 1, 100, null, testIndices, new int[testIndices.Length], new int[testIndices.Length], null, DateTime.UtcNow);
 

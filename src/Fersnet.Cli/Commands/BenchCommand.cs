@@ -84,7 +84,7 @@ public sealed class BenchCommand(IAnsiConsole console) : Command<BenchCommand.Se
         }
         var results = Benchmark.Run(config, peak, line => console.MarkupLineInterpolated($"[grey]{line}[/]"));
         var provenance = Provenance.Current();
-        string command = "./fersnet " + string.Join(' ', context.Arguments);
+        string command = FersnetCli.CommandLine(context);
 
         var table = new Table().Border(TableBorder.Rounded)
             .AddColumns("model", "train img/s (min–max)", "train GFLOP/img", "train GFLOP/s (peak %)", "infer faces/s (min–max)", "MFLOP/face", "infer GFLOP/s (peak %)", "latency ms");
@@ -126,7 +126,7 @@ public sealed class BenchCommand(IAnsiConsole console) : Command<BenchCommand.Se
     {
         var levers = LeverBench.Run(config, line => console.MarkupLineInterpolated($"[grey]{line}[/]"));
         var provenance = Provenance.Current();
-        string command = "./fersnet " + string.Join(' ', context.Arguments);
+        string command = FersnetCli.CommandLine(context);
         var table = new Table().Border(TableBorder.Rounded).AddColumns("lever", "before", "after", "rate before", "rate after", "speed-up (min–max)", "after faster");
         foreach (var l in levers)
             table.AddRow(Markup.Escape(l.Lever), Markup.Escape(l.Before), Markup.Escape(l.After), $"{l.BeforeRate.Median:F1} {l.Unit}", $"{l.AfterRate.Median:F1} {l.Unit}",

@@ -47,7 +47,7 @@ public sealed class ExperimentCommand(IAnsiConsole console) : Command<Experiment
         public string? Name { get; init; }
 
         [CommandOption("--val-split <FRACTION>")]
-        [Description("Share of each fold's training subjects held out for model selection (default 0.1).")]
+        [Description("Share of each fold's training subjects held out for model selection (default 0.1; 0: none, every training subject trains and selection falls back to training accuracy, or to the last epoch with --select-from 1).")]
         public double ValidationSplit { get; init; } = 0.1;
 
         [CommandOption("--train-seed <N>")]
@@ -75,7 +75,9 @@ public sealed class ExperimentCommand(IAnsiConsole console) : Command<Experiment
         public bool ReportOnly { get; init; }
 
         public override ValidationResult Validate() =>
-            Data.Length == 0 || Out.Length == 0 ? ValidationResult.Error("--data and --out are required") : ValidationResult.Success();
+            Data.Length == 0 || Out.Length == 0 ? ValidationResult.Error("--data and --out are required")
+            : ValidationSplit is < 0 or >= 1 ? ValidationResult.Error("--val-split must be in [0, 1)")
+            : ValidationResult.Success();
     }
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
@@ -95,7 +97,7 @@ public sealed class ExperimentCommand(IAnsiConsole console) : Command<Experiment
             experiment.Log += line => console.MarkupLineInterpolated($"{DateTime.Now:HH:mm:ss} {line}");
             experiment.TrainingStarted += (trainer, variant, fold) =>
                 trainer.EpochCompleted += m => console.MarkupLineInterpolated(
-                    $"  {variant.Name} fold {fold + 1} epoch {m.Epoch}/{trainer.Config.Epochs}: train {m.TrainAccuracy * 100:F1}% val {m.ValidationAccuracy * 100:F1}% {m.ImagesPerSecond:F0} img/s");
+                    $"  {variant.Name} fold {fold + 1} epoch {m.Epoch}/{trainer.Config.Epochs}: train {m.TrainAccuracy * 100:F1}% {(m.ValidationAccuracy is { } v ? $"val {v * 100:F1}%" : "no validation")} {m.ImagesPerSecond:F0} img/s");
 
             var labels = DatasetReader.Read(config.Data).Labels;
             if (!settings.ReportOnly)

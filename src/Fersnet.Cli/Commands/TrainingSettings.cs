@@ -51,7 +51,7 @@ public class TrainingSettings : CommandSettings
     public bool NoSynthesisIntoFer { get; init; }
 
     [CommandOption("--select-from <FRACTION>")]
-    [Description("Model selection considers epochs from this fraction of the run on (default 0.5; 0: all).")]
+    [Description("Model selection considers epochs from this fraction of the run on (default 0.5; 0: all; 1: the last epoch only).")]
     public double SelectFrom { get; init; } = 0.5;
 
     [CommandOption("--adversarial <LOSS>")]

@@ -176,7 +176,7 @@ public sealed class Experiment(ExperimentConfig config, IReadOnlyList<Variant> v
                 if (finished >= maxRuns || (timeLimit is { } t && clock.Elapsed >= t) || cancellation.IsCancellationRequested) return finished;
                 var result = RunFold(variant, fold, all, labels, cancellation);
                 File.AppendAllLines(resultsPath, [JsonSerializer.Serialize(result, Checkpoint.Json)]);
-                Log?.Invoke($"{variant.Name} fold {fold.Index + 1}/{Config.Folds}: test accuracy {result.TestAccuracy * 100:F2}% (best epoch {result.BestEpoch}, val {result.ValidationAccuracy * 100:F1}%), {result.Seconds:F0}s");
+                Log?.Invoke($"{variant.Name} fold {fold.Index + 1}/{Config.Folds}: test accuracy {result.TestAccuracy * 100:F2}% (best epoch {result.BestEpoch}, {(result.ValidationCount > 0 ? "val" : "train")} {result.ValidationAccuracy * 100:F1}%), {result.Seconds:F0}s");
                 finished++;
             }
         return finished;
@@ -191,13 +191,16 @@ public sealed class Experiment(ExperimentConfig config, IReadOnlyList<Variant> v
 
     private FoldResult RunFold(Variant variant, Fold fold, FaceTensorSet all, LabelSet labels, CancellationToken cancellation)
     {
-        var (trainIndices, validationIndices) = Splits.GroupHoldout(all.Samples, fold.Train, Config.ValidationSplit, Config.Seed + fold.Index);
+        // No hold-out (split 0): every training subject trains; the trainer then selects on training accuracy.
+        var (trainIndices, validationIndices) = Config.ValidationSplit > 0
+            ? Splits.GroupHoldout(all.Samples, fold.Train, Config.ValidationSplit, Config.Seed + fold.Index)
+            : (fold.Train, Array.Empty<int>());
         var testSubjects = fold.Test.Select(i => Splits.GroupOf(all.Samples[i])).ToHashSet();
         if (trainIndices.Concat(validationIndices).Any(i => testSubjects.Contains(Splits.GroupOf(all.Samples[i]))))
             throw new InvalidOperationException($"fold {fold.Index}: a test subject is in the training data");
 
         using var train = all.Subset(trainIndices);
-        using var validation = all.Subset(validationIndices);
+        using var validation = validationIndices.Count > 0 ? all.Subset(validationIndices) : null;
         using var test = all.Subset(fold.Test);
         var modelConfig = new ModelConfig(variant.Kind, Config.ImageSize, Config.Width, false, labels.Count, GateBias: Config.GateBias);
         var trainConfig = TrainConfigFor(variant);
@@ -209,14 +212,19 @@ public sealed class Experiment(ExperimentConfig config, IReadOnlyList<Variant> v
         TrainingStarted?.Invoke(trainer, variant, fold.Index);
         trainer.Fit(train, validation, runDirectory, cancellation);
         trainer.RestoreBest();
+        var best = trainer.History.Single(m => m.Epoch == trainer.BestEpoch);
+        // Without a hold-out the gates are read on the test faces (no label is involved), so that every fold has them.
+        bool gatesOnTest = best.MeanGates is null && trainer.Model.Gates.Count > 0;
+        foreach (var gate in gatesOnTest ? trainer.Model.Gates : []) { gate.ResetGateStatistics(); gate.TrackGate = true; }
         using var predictions = Evaluator.Predict(trainer.Model, test);
+        foreach (var gate in trainer.Model.Gates) gate.TrackGate = false;
+        var meanGates = gatesOnTest ? trainer.Model.Gates.Select(g => g.MeanGate ?? double.NaN).ToArray() : best.MeanGates;
         using var mirrored = Evaluator.Predict(trainer.Model, test, mirror: true);
         var report = predictions.Report(labels);
-        var best = trainer.History.Single(m => m.Epoch == trainer.BestEpoch);
-        var result = new FoldResult(variant.Name, fold.Index, Config.Fingerprint(variant.Name), train.Count, validation.Count, test.Count,
+        var result = new FoldResult(variant.Name, fold.Index, Config.Fingerprint(variant.Name), train.Count, validation?.Count ?? 0, test.Count,
             trainer.BestEpoch, trainer.BestMetric, report.Accuracy, report.MacroF1,
             trainer.History.Sum(m => m.Seconds),
-            trainer.History.Average(m => m.ImagesPerSecond), best.MeanGates,
+            trainer.History.Average(m => m.ImagesPerSecond), meanGates,
             fold.Test.ToArray(), predictions.Actual, predictions.Predicted, Provenance.Current().Commit, DateTime.UtcNow,
             mirrored.Report(labels).Accuracy, mirrored.Predicted);
         try { Directory.Delete(runDirectory, recursive: true); } catch (IOException) { }

@@ -64,7 +64,8 @@ public sealed record TrainConfig
     /// <summary>
     /// Model selection (best.ckpt, the weights an experiment tests) considers epochs from this fraction of the run on,
     /// keeping the later epoch on ties. Validation sets of a few subjects are noisy: an early lucky peak, taken at a
-    /// high learning rate, is a worse bet than the settled second half of a cosine schedule. 0: every epoch.
+    /// high learning rate, is a worse bet than the settled second half of a cosine schedule. 0: every epoch; 1: the
+    /// last epoch only (the last epoch is always a candidate).
     /// </summary>
     public double SelectionStart { get; init; } = 0.5;
     /// <summary>
@@ -81,7 +82,7 @@ public sealed record TrainConfig
         if (LearningRate <= 0 || DiscriminatorLearningRate <= 0) throw new ArgumentException("learning rates must be positive");
         if (SynthesisEvery < 1) throw new ArgumentException("synthesis-every must be at least 1");
         if (CycleShare is { } share && (share <= 0 || share > 1)) throw new ArgumentException("cycle share must be in (0, 1]");
-        if (SelectionStart < 0 || SelectionStart >= 1) throw new ArgumentException("selection start must be in [0, 1)");
+        if (SelectionStart is < 0 or > 1) throw new ArgumentException("selection start must be in [0, 1]");
         if (WeightAverageDecay is { } decay && (decay <= 0 || decay >= 1)) throw new ArgumentException("weight-average decay must be in (0, 1)");
     }
 }

@@ -149,7 +149,7 @@ public sealed class Trainer : IDisposable
             History.Add(metrics);
             CompletedEpochs++;
             double score = metrics.ValidationAccuracy ?? metrics.TrainAccuracy;
-            bool selectable = metrics.Epoch > (int)Math.Floor(Config.SelectionStart * Config.Epochs);
+            bool selectable = metrics.Epoch == Config.Epochs || metrics.Epoch > (int)Math.Floor(Config.SelectionStart * Config.Epochs);
             bool improved = selectable && score >= BestMetric;
             if (improved)
             {
