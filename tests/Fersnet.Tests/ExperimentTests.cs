@@ -258,6 +258,32 @@ public class ExperimentTests
     }
 
     [Fact]
+    public void A_baseline_of_several_seeds_is_averaged_fold_by_fold_before_pairing()
+    {
+        using var dir = new TempDir();
+        var labels = new LabelSet([Expression.Anger, Expression.Happiness]);
+        void Write(string name, params FoldResult[] results) =>
+            File.WriteAllLines(dir.Combine(name), results.Select(r => JsonSerializer.Serialize(r, Checkpoint.Json)));
+        Write("a.jsonl", Fold("single", 0, 0.80, [1, 2]), Fold("single", 1, 0.90, [3, 4]));
+        Write("b.jsonl", Fold("single", 0, 0.90, [1, 2]), Fold("single", 1, 0.70, [3, 4]));
+        Write("c.jsonl", Fold("single", 0, 0.90, [1, 5]));
+
+        var averaged = ExperimentReport.ReadBaseline($"{dir.Combine("a.jsonl")}+{dir.Combine("b.jsonl")}", labels).OrderBy(r => r.Fold).ToArray();
+        Assert.Equal([0.85, 0.80], averaged.Select(r => Math.Round(r.TestAccuracy, 9)));
+        Assert.Equal([0, 1], averaged.Select(r => r.Fold));
+        Assert.Equal(2, ExperimentReport.ReadBaseline(dir.Combine("a.jsonl"), labels).Count);   // one file: as it is
+
+        // Paired with a new run, the differences are taken against the seed means.
+        IReadOnlyList<FoldResult> ours = [Fold("fersnet", 0, 0.95, [1, 2]), Fold("fersnet", 1, 0.90, [3, 4])];
+        var pair = Assert.Single(PairedComparison.Between(ours, averaged, "a + b"));
+        Assert.Equal([0.10, 0.10], pair.Differences.Select(d => Math.Round(d, 9)));
+
+        Assert.Contains("c.jsonl", Assert.Throws<InvalidDataException>(() => ExperimentReport.ReadBaseline($"{dir.Combine("a.jsonl")}+{dir.Combine("c.jsonl")}", labels)).Message);
+        Assert.Contains("none.jsonl: baseline results file not found",
+            Assert.Throws<InvalidDataException>(() => ExperimentReport.ReadBaseline($"{dir.Combine("a.jsonl")}+{dir.Combine("none.jsonl")}", labels)).Message);
+    }
+
+    [Fact]
     public void The_seeds_command_writes_its_notebook_section_and_refuses_a_single_file()
     {
         using var dir = new TempDir();

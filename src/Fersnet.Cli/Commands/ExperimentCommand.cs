@@ -67,7 +67,7 @@ public sealed class ExperimentCommand(IAnsiConsole console) : Command<Experiment
         public double? TimeLimit { get; init; }
 
         [CommandOption("--compare <RESULTS>")]
-        [Description("Results file of another experiment on the same folds: the report pairs each variant with its variants fold by fold (repeatable).")]
+        [Description("Results file of another experiment on the same folds: the report pairs each variant with its variants fold by fold (repeatable). Files joined with '+' (a.jsonl+b.jsonl) are training-seed repetitions of one experiment, averaged fold by fold first.")]
         public string[] Compare { get; init; } = [];
 
         [CommandOption("--report-only")]

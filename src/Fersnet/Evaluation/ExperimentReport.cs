@@ -31,7 +31,8 @@ public static class ExperimentReport
         IReadOnlyList<PairedComparison> Comparisons);
 
     /// <param name="baselines">Results files of other experiments on the same folds: every variant here is paired
-    /// with every variant there, fold by fold (after the variants here are paired with each other).</param>
+    /// with every variant there, fold by fold (after the variants here are paired with each other). Files joined
+    /// with '+' are repetitions of one experiment, averaged fold by fold first (<see cref="ReadBaseline"/>).</param>
     public static Document Write(string name, string command, Experiment experiment, LabelSet labels, string reportPath, string figureDirectory, string? notebookPath,
         IReadOnlyList<string>? baselines = null)
     {
@@ -43,8 +44,8 @@ public static class ExperimentReport
         // The variants against each other first (the ablation's own question), then against other experiments.
         var comparisons = PairedComparison.Within(ours, variants)
             .Concat(PairedComparison.Mirrored(ours, variants))
-            .Concat((baselines ?? []).SelectMany(path =>
-                PairedComparison.Between(ours, Experiment.ReadExistingResultsFile(path, "baseline results file"), path.Replace('\\', '/'))))
+            .Concat((baselines ?? []).SelectMany(spec =>
+                PairedComparison.Between(ours, ReadBaseline(spec, labels), spec.Replace('\\', '/').Replace("+", " + "))))
             .ToArray();
         var document = new Document(name, command, experiment.Config, experiment.Config.Folds, complete,
             summaries.ToDictionary(s => s.Variant), summaries.Sum(s => s.TrainingSeconds), labels.Names, Provenance.Current(), comparisons);
@@ -58,6 +59,21 @@ public static class ExperimentReport
         if (summaries.Count > 0) VariantBars(summaries, Path.Combine(figureDirectory, "variants.png"), name);
         if (notebookPath is not null) UpdateNotebook(notebookPath, document, figureDirectory);
         return document;
+    }
+
+    /// <summary>
+    /// The results of a baseline: one results file, or several joined with '+' (repetitions of one experiment with
+    /// other training seeds), whose accuracies are averaged fold by fold. A single run carries its training noise into
+    /// every paired difference; the mean of several carries less of it.
+    /// </summary>
+    /// <exception cref="InvalidDataException">A file is missing, or the repetitions do not test the same images.</exception>
+    public static IReadOnlyList<FoldResult> ReadBaseline(string spec, LabelSet labels)
+    {
+        var paths = spec.Split('+', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var runs = paths.Select(p => (p, Experiment.ReadExistingResultsFile(p, "baseline results file"))).ToArray();
+        if (runs.Length == 1) return runs[0].Item2;
+        var variants = runs.SelectMany(r => r.Item2.Select(f => f.Variant)).Distinct().ToArray();
+        return SeedSummary.From(spec, "", runs, variants, labels).SeedAveraged;
     }
 
     private static void VariantBars(IReadOnlyList<VariantSummary> summaries, string path, string title)

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Fersnet.Data;
 
 namespace Fersnet.Evaluation;
@@ -47,6 +48,13 @@ public sealed record SeedSummary(
     Provenance Provenance)
 {
     /// <summary>
+    /// One stand-in result per (variant, fold) whose test accuracy is the mean over the repetitions: a less noisy
+    /// baseline for pairing other experiments with (<see cref="ExperimentReport.ReadBaseline"/>). Not saved.
+    /// </summary>
+    [JsonIgnore]
+    public IReadOnlyList<FoldResult> SeedAveraged { get; init; } = [];
+
+    /// <summary>
     /// Reads the results of each file for each variant on the folds that every file has for that variant. A fold
     /// whose test images differ between files is an error: those runs are not repetitions of one experiment.
     /// </summary>
@@ -90,7 +98,10 @@ public sealed record SeedSummary(
             averaged.AddRange(folds.Select((f, k) => perRun[0][f] with { TestAccuracy = foldAccuracies[k] }));
         }
         var comparisons = PairedComparison.Within(averaged, summaries.Select(s => s.Variant).ToArray());
-        return new SeedSummary(name, command, runs.Select(r => r.Path.Replace('\\', '/')).ToArray(), summaries, comparisons, missing, Provenance.Current());
+        return new SeedSummary(name, command, runs.Select(r => r.Path.Replace('\\', '/')).ToArray(), summaries, comparisons, missing, Provenance.Current())
+        {
+            SeedAveraged = averaged,
+        };
     }
 
     public void WriteJson(string path)
