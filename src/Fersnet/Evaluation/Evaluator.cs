@@ -52,4 +52,23 @@ public static class Evaluator
             model.train(wasTraining);
         }
     }
+
+    /// <summary>
+    /// <see cref="Predict"/>, also measuring each ConvFLU's mean update gate z over the set (how much each branch takes
+    /// from the other); <paramref name="meanGates"/> is null for a model without gates.
+    /// </summary>
+    public static Predictions PredictWithGates(MultiTaskModel model, FaceTensorSet set, out IReadOnlyList<double>? meanGates)
+    {
+        foreach (var gate in model.Gates) { gate.ResetGateStatistics(); gate.TrackGate = true; }
+        try
+        {
+            var predictions = Predict(model, set);
+            meanGates = model.Gates.Count == 0 ? null : model.Gates.Select(g => g.MeanGate ?? double.NaN).ToArray();
+            return predictions;
+        }
+        finally
+        {
+            foreach (var gate in model.Gates) gate.TrackGate = false;
+        }
+    }
 }

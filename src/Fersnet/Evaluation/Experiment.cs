@@ -214,11 +214,10 @@ public sealed class Experiment(ExperimentConfig config, IReadOnlyList<Variant> v
         trainer.RestoreBest();
         var best = trainer.History.Single(m => m.Epoch == trainer.BestEpoch);
         // Without a hold-out the gates are read on the test faces (no label is involved), so that every fold has them.
-        bool gatesOnTest = best.MeanGates is null && trainer.Model.Gates.Count > 0;
-        foreach (var gate in gatesOnTest ? trainer.Model.Gates : []) { gate.ResetGateStatistics(); gate.TrackGate = true; }
-        using var predictions = Evaluator.Predict(trainer.Model, test);
-        foreach (var gate in trainer.Model.Gates) gate.TrackGate = false;
-        var meanGates = gatesOnTest ? trainer.Model.Gates.Select(g => g.MeanGate ?? double.NaN).ToArray() : best.MeanGates;
+        var meanGates = best.MeanGates;
+        using var predictions = meanGates is null
+            ? Evaluator.PredictWithGates(trainer.Model, test, out meanGates)
+            : Evaluator.Predict(trainer.Model, test);
         using var mirrored = Evaluator.Predict(trainer.Model, test, mirror: true);
         var report = predictions.Report(labels);
         var result = new FoldResult(variant.Name, fold.Index, Config.Fingerprint(variant.Name), train.Count, validation?.Count ?? 0, test.Count,

@@ -218,15 +218,11 @@ public sealed class Trainer : IDisposable
         IReadOnlyList<double>? gates = null;
         if (validation is not null)
         {
-            var evaluated = EvaluatedModel;
-            foreach (var gate in evaluated.Gates) { gate.ResetGateStatistics(); gate.TrackGate = true; }
-            using var predictions = Evaluator.Predict(evaluated, validation);
-            foreach (var gate in evaluated.Gates) gate.TrackGate = false;
+            using var predictions = Evaluator.PredictWithGates(EvaluatedModel, validation, out gates);
             if (!predictions.Probabilities.isfinite().all().item<bool>())
                 throw new NonFiniteException($"epoch {epoch + 1}: the model's validation outputs are not finite");
             var report = predictions.Report(Labels);
             (validationLoss, validationAccuracy, validationF1) = (predictions.MeanLoss, report.Accuracy, report.MacroF1);
-            gates = evaluated.Gates.Count == 0 ? null : evaluated.Gates.Select(g => g.MeanGate ?? double.NaN).ToArray();
         }
         return new EpochMetrics(epoch + 1, Config.LearningRate * factor, seconds, seen / seconds,
             sums.GetValueOrDefault("fer") / seen, (double)correct / seen,
