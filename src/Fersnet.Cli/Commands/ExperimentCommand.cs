@@ -23,8 +23,16 @@ public sealed class ExperimentCommand(IAnsiConsole console) : Command<Experiment
         public int Folds { get; init; } = 10;
 
         [CommandOption("--variants <LIST>")]
-        [Description("Comma-separated: single, hard, fersnet (default: all three).")]
+        [Description("Comma-separated: single, hard, fersnet, fersnet+synth (default: the first three). fersnet+synth is FERSNet fine-tuned on its own synthetic faces: every training face re-drawn with each other expression.")]
         public string Variants { get; init; } = "single,hard,fersnet";
+
+        [CommandOption("--synthetic-epochs <N>")]
+        [Description("fersnet+synth: epochs of the recognition fine-tuning on real + synthetic faces (default 5).")]
+        public int SyntheticEpochs { get; init; } = new SyntheticFineTune().Epochs;
+
+        [CommandOption("--synthetic-lr-scale <FACTOR>")]
+        [Description("fersnet+synth: peak learning rate of that fine-tuning as a share of the first training's (default 0.25).")]
+        public double SyntheticLearningRateScale { get; init; } = new SyntheticFineTune().LearningRateScale;
 
         [CommandOption("--out <DIR>")]
         [Description("Folder for the figures, and by default the results and report files.")]
@@ -87,13 +95,15 @@ public sealed class ExperimentCommand(IAnsiConsole console) : Command<Experiment
         string name = settings.Name ?? Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(settings.Out)));
         try
         {
-            var variants = settings.Variants.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(Variant.Parse).ToArray();
+            var synthetic = new SyntheticFineTune(settings.SyntheticEpochs, settings.SyntheticLearningRateScale);
+            synthetic.Validate();
+            var variants = settings.Variants.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(v => Variant.Parse(v, synthetic)).ToArray();
             var train = settings.TrainSeed is { } trainSeed ? settings.ToTrainConfig() with { Seed = trainSeed } : settings.ToTrainConfig();
             var config = new ExperimentConfig(Path.GetFullPath(settings.Data), settings.Folds, settings.Seed, settings.Width ?? 16, 48, settings.ValidationSplit, settings.Subjects, train, settings.GateBias);
             Directory.CreateDirectory(settings.Out);
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(results))!);
             string scratch = Path.Combine("runs", "experiments", name);
-            var experiment = new Experiment(config, variants, results, scratch);
+            var experiment = new Experiment(config, variants, results, scratch) { FigureDirectory = settings.Out };
             experiment.Log += line => console.MarkupLineInterpolated($"{DateTime.Now:HH:mm:ss} {line}");
             experiment.TrainingStarted += (trainer, variant, fold) =>
                 trainer.EpochCompleted += m => console.MarkupLineInterpolated(

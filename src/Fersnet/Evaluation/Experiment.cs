@@ -5,20 +5,55 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Fersnet.Data;
 using Fersnet.Models;
+using Fersnet.Synthesis;
 using Fersnet.Training;
 
 namespace Fersnet.Evaluation;
 
-/// <summary>One arm of an ablation: a model kind and how its training differs from the shared budget.</summary>
-public sealed record Variant(string Name, ModelKind Kind, Func<TrainConfig, TrainConfig> Adjust)
+/// <summary>
+/// The paper's last step (its "+ synthetic data" row): recognition fine-tuned, from the selected weights of a trained
+/// FERSNet, on the real training faces plus every one of them re-drawn by that network's synthesis branch with each
+/// other expression (<see cref="ExpressionSynthesizer.Enlarge"/>), which also balances the classes.
+/// </summary>
+/// <param name="Epochs">Epochs of the fine-tuning (each sees the real faces and the synthetic ones).</param>
+/// <param name="LearningRateScale">Its peak learning rate as a share of the first stage's (cosine decay again).</param>
+public sealed record SyntheticFineTune(int Epochs = 5, double LearningRateScale = 0.25)
 {
-    public static Variant Parse(string name) => name.Trim().ToLowerInvariant() switch
+    /// <summary>The fine-tuning's budget: recognition only (the synthesis losses never start), from <paramref name="weights"/>.</summary>
+    public TrainConfig For(TrainConfig firstStage, string weights) => firstStage with
+    {
+        Epochs = Epochs,
+        LearningRate = firstStage.LearningRate * LearningRateScale,
+        SynthesisWarmupEpochs = Epochs,
+        InitFrom = weights,
+    };
+
+    public void Validate()
+    {
+        if (Epochs < 1) throw new ArgumentException("the synthetic fine-tuning needs at least one epoch");
+        if (LearningRateScale <= 0) throw new ArgumentException("the synthetic fine-tuning's learning-rate scale must be positive");
+    }
+}
+
+/// <summary>One arm of an ablation: a model kind and how its training differs from the shared budget.</summary>
+/// <param name="Synthetic">Set for a variant that fine-tunes its trained network on synthetic faces afterwards.</param>
+public sealed record Variant(string Name, ModelKind Kind, Func<TrainConfig, TrainConfig> Adjust, SyntheticFineTune? Synthetic = null)
+{
+    public static Variant Parse(string name, SyntheticFineTune? synthetic = null) => name.Trim().ToLowerInvariant() switch
     {
         "single" => new Variant("single", ModelKind.Single, c => c),
         "hard" => new Variant("hard", ModelKind.Hard, c => c),
         "fersnet" => new Variant("fersnet", ModelKind.Fersnet, c => c),
-        _ => throw new ArgumentException($"unknown variant '{name}' (known: single, hard, fersnet)"),
+        "fersnet+synth" => new Variant("fersnet+synth", ModelKind.Fersnet, c => c, synthetic ?? new SyntheticFineTune()),
+        _ => throw new ArgumentException($"unknown variant '{name}' (known: single, hard, fersnet, fersnet+synth)"),
     };
+
+    /// <summary>The variant whose training comes first: itself, or for fersnet+synth the plain fersnet (whose fold
+    /// models it reuses when the same experiment has just trained them).</summary>
+    public Variant FirstStage => Synthetic is null ? this : this with { Name = Name[..Name.IndexOf('+')], Synthetic = null };
+
+    /// <summary>What sets this variant's results apart within an experiment: its name, and its fine-tuning budget if any.</summary>
+    public string Key => Synthetic is null ? Name : $"{Name}|{JsonSerializer.Serialize(Synthetic, Checkpoint.Json)}";
 }
 
 /// <summary>Everything that decides an experiment's numbers; its fingerprint marks every result line.</summary>
@@ -100,6 +135,9 @@ public sealed class Experiment(ExperimentConfig config, IReadOnlyList<Variant> v
     public ExperimentConfig Config { get; } = config;
     public IReadOnlyList<Variant> Variants { get; } = variants;
 
+    /// <summary>Where pictures made during training go (the synthesis grid of a fine-tuned variant's first fold); null: none.</summary>
+    public string? FigureDirectory { get; init; }
+
     public event Action<string>? Log;
     public event Action<Trainer, Variant, int>? TrainingStarted;
 
@@ -110,7 +148,7 @@ public sealed class Experiment(ExperimentConfig config, IReadOnlyList<Variant> v
         foreach (var (result, lineNumber) in results)
         {
             var variant = Variants.FirstOrDefault(v => v.Name == result.Variant);
-            if (variant is not null && result.Fingerprint != Config.Fingerprint(variant.Name))
+            if (variant is not null && result.Fingerprint != Config.Fingerprint(variant.Key))
                 throw new InvalidDataException($"{resultsPath}:{lineNumber}: a '{result.Variant}' result of another configuration (fingerprint {result.Fingerprint}); use another results file for a changed experiment");
         }
         return results.Select(r => r.Result).ToArray();
@@ -174,22 +212,33 @@ public sealed class Experiment(ExperimentConfig config, IReadOnlyList<Variant> v
             {
                 if (done.Contains((variant.Name, fold.Index))) continue;
                 if (finished >= maxRuns || (timeLimit is { } t && clock.Elapsed >= t) || cancellation.IsCancellationRequested) return finished;
-                var result = RunFold(variant, fold, all, labels, cancellation);
+                // A fine-tuned variant later in this fold starts from this training: keep its run folder until then.
+                bool neededLater = Variants.Any(v => v.Synthetic is not null && v.FirstStage.Name == variant.Name && !done.Contains((v.Name, fold.Index)));
+                var result = RunFold(variant, fold, all, labels, neededLater, cancellation);
                 File.AppendAllLines(resultsPath, [JsonSerializer.Serialize(result, Checkpoint.Json)]);
+                done.Add((variant.Name, fold.Index));
                 Log?.Invoke($"{variant.Name} fold {fold.Index + 1}/{Config.Folds}: test accuracy {result.TestAccuracy * 100:F2}% (best epoch {result.BestEpoch}, {(result.ValidationCount > 0 ? "val" : "train")} {result.ValidationAccuracy * 100:F1}%), {result.Seconds:F0}s");
                 finished++;
             }
         return finished;
     }
 
-    /// <summary>The variant's training configuration; <c>{variant}</c> in a warm-start path becomes its name.</summary>
+    /// <summary>
+    /// The variant's training configuration (for a fine-tuned variant, that of its first stage); <c>{variant}</c> in
+    /// a warm-start path becomes the first stage's name, so fersnet+synth starts from fersnet's pretrained weights.
+    /// </summary>
     public TrainConfig TrainConfigFor(Variant variant)
     {
+        variant = variant.FirstStage;
         var config = variant.Adjust(Config.Train);
         return config.InitFrom is { } init ? config with { InitFrom = init.Replace("{variant}", variant.Name) } : config;
     }
 
-    private FoldResult RunFold(Variant variant, Fold fold, FaceTensorSet all, LabelSet labels, CancellationToken cancellation)
+    /// <summary>Folder of one training of one fold; the fingerprint in its name keeps other configurations' apart.</summary>
+    private string RunDirectory(Variant variant, Fold fold) =>
+        Path.Combine(scratchDirectory, $"{variant.Name}-fold{fold.Index}-{Config.Fingerprint(variant.Key)}");
+
+    private FoldResult RunFold(Variant variant, Fold fold, FaceTensorSet all, LabelSet labels, bool keepRunDirectory, CancellationToken cancellation)
     {
         // No hold-out (split 0): every training subject trains; the trainer then selects on training accuracy.
         var (trainIndices, validationIndices) = Config.ValidationSplit > 0
@@ -203,32 +252,79 @@ public sealed class Experiment(ExperimentConfig config, IReadOnlyList<Variant> v
         using var validation = validationIndices.Count > 0 ? all.Subset(validationIndices) : null;
         using var test = all.Subset(fold.Test);
         var modelConfig = new ModelConfig(variant.Kind, Config.ImageSize, Config.Width, false, labels.Count, GateBias: Config.GateBias);
-        var trainConfig = TrainConfigFor(variant);
-        string runDirectory = Path.Combine(scratchDirectory, $"{variant.Name}-fold{fold.Index}-{Config.Fingerprint(variant.Name)}");
-        string last = Path.Combine(runDirectory, "last.ckpt");
 
-        using var trainer = File.Exists(last) ? Trainer.Resume(last) : Trainer.Create(modelConfig, trainConfig, labels);
-        if (trainer.CompletedEpochs > 0) Log?.Invoke($"{variant.Name} fold {fold.Index + 1}: resuming from epoch {trainer.CompletedEpochs}");
-        TrainingStarted?.Invoke(trainer, variant, fold.Index);
-        trainer.Fit(train, validation, runDirectory, cancellation);
-        trainer.RestoreBest();
-        var best = trainer.History.Single(m => m.Epoch == trainer.BestEpoch);
+        var firstStage = variant.FirstStage;
+        string firstDirectory = RunDirectory(firstStage, fold);
+        using var trained = TrainStage(firstStage, fold, firstDirectory, modelConfig, TrainConfigFor(variant), labels, train, validation, cancellation);
+        string? secondDirectory = variant.Synthetic is null ? null : RunDirectory(variant, fold);
+        double synthesisSeconds = 0;
+        using var fineTuned = variant.Synthetic is { } synthetic
+            ? FineTuneOnSynthetic(variant, synthetic, fold, trained, firstDirectory, secondDirectory!, modelConfig, labels, train, validation, out synthesisSeconds, cancellation)
+            : null;
+        // A fine-tuned variant's time is what it adds to its first stage (drawing the faces, fine-tuning): the first
+        // stage is the first-stage variant's row, and counting it twice would inflate the experiment's total.
+        var scored = fineTuned ?? trained;
+
+        var best = scored.History.Single(m => m.Epoch == scored.BestEpoch);
         // Without a hold-out the gates are read on the test faces (no label is involved), so that every fold has them.
         var meanGates = best.MeanGates;
         using var predictions = meanGates is null
-            ? Evaluator.PredictWithGates(trainer.Model, test, out meanGates)
-            : Evaluator.Predict(trainer.Model, test);
-        using var mirrored = Evaluator.Predict(trainer.Model, test, mirror: true);
+            ? Evaluator.PredictWithGates(scored.Model, test, out meanGates)
+            : Evaluator.Predict(scored.Model, test);
+        using var mirrored = Evaluator.Predict(scored.Model, test, mirror: true);
         var report = predictions.Report(labels);
-        var result = new FoldResult(variant.Name, fold.Index, Config.Fingerprint(variant.Name), train.Count, validation?.Count ?? 0, test.Count,
-            trainer.BestEpoch, trainer.BestMetric, report.Accuracy, report.MacroF1,
-            trainer.History.Sum(m => m.Seconds),
-            trainer.History.Average(m => m.ImagesPerSecond), meanGates,
+        var result = new FoldResult(variant.Name, fold.Index, Config.Fingerprint(variant.Key), train.Count, validation?.Count ?? 0, test.Count,
+            scored.BestEpoch, scored.BestMetric, report.Accuracy, report.MacroF1, scored.History.Sum(m => m.Seconds) + synthesisSeconds,
+            scored.History.Average(m => m.ImagesPerSecond), meanGates,
             fold.Test.ToArray(), predictions.Actual, predictions.Predicted, Provenance.Current().Commit, DateTime.UtcNow,
             mirrored.Report(labels).Accuracy, mirrored.Predicted);
-        try { Directory.Delete(runDirectory, recursive: true); } catch (IOException) { }
+        foreach (var directory in new[] { keepRunDirectory ? null : firstDirectory, secondDirectory })
+            if (directory is not null)
+                try { Directory.Delete(directory, recursive: true); } catch (IOException) { }
         return result;
     }
+
+    /// <summary>Trains (or resumes, or takes the finished run in <paramref name="runDirectory"/>) and restores the selected weights.</summary>
+    private Trainer TrainStage(Variant variant, Fold fold, string runDirectory, ModelConfig modelConfig, TrainConfig trainConfig, LabelSet labels,
+        FaceTensorSet train, FaceTensorSet? validation, CancellationToken cancellation)
+    {
+        string last = Path.Combine(runDirectory, "last.ckpt");
+        var trainer = File.Exists(last) ? Trainer.Resume(last) : Trainer.Create(modelConfig, trainConfig, labels);
+        try
+        {
+            if (trainer.CompletedEpochs >= trainer.Config.Epochs) Log?.Invoke($"{variant.Name} fold {fold.Index + 1}: its finished training is reused");
+            else if (trainer.CompletedEpochs > 0) Log?.Invoke($"{variant.Name} fold {fold.Index + 1}: resuming from epoch {trainer.CompletedEpochs}");
+            TrainingStarted?.Invoke(trainer, variant, fold.Index);
+            trainer.Fit(train, validation, runDirectory, cancellation);
+            trainer.RestoreBest();
+            return trainer;
+        }
+        catch
+        {
+            trainer.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// The second stage of a fine-tuned variant: the trained network re-draws every training face with each other
+    /// expression, and recognition is fine-tuned on real and synthetic faces, selected on the same real hold-out.
+    /// </summary>
+    private Trainer FineTuneOnSynthetic(Variant variant, SyntheticFineTune synthetic, Fold fold, Trainer trained, string trainedDirectory, string runDirectory,
+        ModelConfig modelConfig, LabelSet labels, FaceTensorSet train, FaceTensorSet? validation, out double synthesisSeconds, CancellationToken cancellation)
+    {
+        var clock = Stopwatch.StartNew();
+        using var enlarged = ExpressionSynthesizer.Enlarge(trained.Model, train);
+        synthesisSeconds = clock.Elapsed.TotalSeconds;
+        Log?.Invoke($"{variant.Name} fold {fold.Index + 1}: {train.Count} real + {enlarged.Count - train.Count} synthetic training faces, drawn in {synthesisSeconds:F1}s");
+        if (FigureDirectory is not null && fold.Index == 0)
+            SynthesisGrid.Write(trained.Model, train, Path.Combine(FigureDirectory, SynthesisGridFile(variant.Name)));
+        var config = synthetic.For(trained.Config, Path.Combine(trainedDirectory, "best.ckpt"));
+        return TrainStage(variant, fold, runDirectory, modelConfig, config, labels, enlarged, validation, cancellation);
+    }
+
+    /// <summary>Where a fine-tuned variant's synthesis grid of the first fold goes, inside <see cref="FigureDirectory"/>.</summary>
+    public static string SynthesisGridFile(string variant) => $"synthesis-{variant.Replace('+', '-')}-fold1.png";
 
     /// <summary>Per-variant figures over the results on file.</summary>
     public static IReadOnlyList<VariantSummary> Summarise(IReadOnlyList<FoldResult> results, LabelSet labels, IEnumerable<string> variantOrder)

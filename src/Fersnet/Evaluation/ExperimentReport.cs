@@ -28,7 +28,9 @@ public static class ExperimentReport
         double TotalTrainingSeconds,
         IReadOnlyList<string> Labels,
         Provenance Provenance,
-        IReadOnlyList<PairedComparison> Comparisons);
+        IReadOnlyList<PairedComparison> Comparisons,
+        [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+        SyntheticFineTune? Synthetic = null);
 
     /// <param name="baselines">Results files of other experiments on the same folds: every variant here is paired
     /// with every variant there, fold by fold (after the variants here are paired with each other). Files joined
@@ -48,7 +50,8 @@ public static class ExperimentReport
                 PairedComparison.Between(ours, ReadBaseline(spec, labels), spec.Replace('\\', '/').Replace("+", " + "))))
             .ToArray();
         var document = new Document(name, command, experiment.Config, experiment.Config.Folds, complete,
-            summaries.ToDictionary(s => s.Variant), summaries.Sum(s => s.TrainingSeconds), labels.Names, Provenance.Current(), comparisons);
+            summaries.ToDictionary(s => s.Variant), summaries.Sum(s => s.TrainingSeconds), labels.Names, Provenance.Current(), comparisons,
+            experiment.Variants.Select(v => v.Synthetic).FirstOrDefault(s => s is not null));
 
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(reportPath))!);
         File.WriteAllText(reportPath, JsonSerializer.Serialize(document, new JsonSerializerOptions(Training.Checkpoint.Json) { WriteIndented = true }) + "\n");
@@ -108,6 +111,8 @@ public static class ExperimentReport
             document.Command, document.Provenance);
         var t = document.Config.Train;
         section.AppendLine(string.Create(inv, $"- Budget per (variant, fold): {t.Epochs} epochs, batch {t.BatchSize}, AdamW lr {t.LearningRate} cosine, {document.Config.ImageSize}px, width {document.Config.Width}, seed {document.Config.Seed}{(t.Seed != document.Config.Seed ? $" (trainings: seed {t.Seed})" : "")};{(document.Config.ValidationSplit > 0 ? $" model selection on {document.Config.ValidationSplit:P0} of the training subjects" : t.SelectionStart >= 1 ? " no hold-out: every training subject trains and the last epoch is tested" : " no hold-out: every training subject trains, selection on training accuracy")}; synthesis warm-up {t.SynthesisWarmupEpochs} epochs, synthesis weight {t.Losses.Synthesis}, a synthesis step on every {(t.SynthesisEvery == 1 ? "" : Notebook.Ordinal(t.SynthesisEvery) + " ")}batch, cycle pass on {(t.CycleShare is { } share ? $"{share:P0} of it" : "all of it")}, synthesis gradients {(t.SynthesisGradientsIntoFer ? "into" : "kept out of")} the recognition features{(document.Config.GateBias is { } bias ? $", gate bias {bias}" : "")}{(t.WeightAverageDecay is { } decay ? $"; validation, selection and test use the moving average of the weights (decay {decay} per step)" : "")}{(t.InitFrom is { } init ? $"; every fold starts from the weights of `{init}`" : "")}"));
+        if (document.Synthetic is { } synthetic)
+            section.AppendLine(string.Create(inv, $"- fersnet+synth: each fold's trained FERSNet (the fersnet row's, same seed) re-draws every training face with each other expression (every class then has as many faces as there are real ones); recognition is fine-tuned on real + synthetic faces for {synthetic.Epochs} epochs at peak lr {t.LearningRate * synthetic.LearningRateScale} cosine, selected like the others; its time is what it adds to the fersnet row (drawing the faces and fine-tuning)"));
         section.AppendLine(string.Create(inv, $"- Training time so far: {document.TotalTrainingSeconds / 3600:F2} h"));
         section.AppendLine();
         // The mirror-averaged column appears once any variant has it (results recorded before it was measured lack it).
@@ -138,6 +143,13 @@ public static class ExperimentReport
         string relative = Path.GetRelativePath(Path.GetDirectoryName(Path.GetFullPath(notebookPath))!, figureDirectory).Replace('\\', '/');
         section.AppendLine();
         section.AppendLine($"![variants]({relative}/variants.png)");
+        foreach (var variant in document.Variants.Keys.Where(v => File.Exists(Path.Combine(figureDirectory, Experiment.SynthesisGridFile(v)))))
+        {
+            section.AppendLine();
+            section.AppendLine($"What {variant}'s synthesis branch draws in fold 1 (rows: the first training face of each expression; columns: the real face, then re-drawn with each expression):");
+            section.AppendLine();
+            section.AppendLine($"![synthesis]({relative}/{Experiment.SynthesisGridFile(variant)})");
+        }
         Notebook.ReplaceSection(notebookPath, document.Name, section.ToString());
     }
 }
