@@ -79,6 +79,8 @@ public sealed record ExperimentConfig(
 /// <param name="MirroredTestAccuracy">The same model's test accuracy when each face's probabilities are averaged
 /// with its mirror image's (<see cref="Evaluator.Predict"/>); null in results recorded before it was measured.</param>
 /// <param name="MirroredPredicted">Those predictions, image by image.</param>
+/// <param name="FirstStageTestAccuracy">A fine-tuned variant's test accuracy before the fine-tuning (its first stage's
+/// selected weights): the fine-tuning's own effect, free of the training noise between two runs; null otherwise.</param>
 public sealed record FoldResult(
     string Variant,
     int Fold,
@@ -99,7 +101,8 @@ public sealed record FoldResult(
     string? Commit,
     DateTime FinishedUtc,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? MirroredTestAccuracy = null,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int[]? MirroredPredicted = null)
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int[]? MirroredPredicted = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? FirstStageTestAccuracy = null)
 {
     /// <summary>Suffix of the pseudo-variant that stands for a variant's mirror-averaged predictions in comparisons.</summary>
     public const string MirroredSuffix = " (mirror-averaged)";
@@ -123,7 +126,8 @@ public sealed record VariantSummary(
     double TrainingSeconds,
     double TrainImagesPerSecond,
     IReadOnlyList<double>? MeanGates,
-    double? MirroredMeanAccuracy = null);
+    double? MirroredMeanAccuracy = null,
+    double? FirstStageMeanAccuracy = null);
 
 /// <summary>
 /// Subject-independent k-fold ablation: every variant is trained on every fold with the same seed and budget,
@@ -217,7 +221,7 @@ public sealed class Experiment(ExperimentConfig config, IReadOnlyList<Variant> v
                 var result = RunFold(variant, fold, all, labels, neededLater, cancellation);
                 File.AppendAllLines(resultsPath, [JsonSerializer.Serialize(result, Checkpoint.Json)]);
                 done.Add((variant.Name, fold.Index));
-                Log?.Invoke($"{variant.Name} fold {fold.Index + 1}/{Config.Folds}: test accuracy {result.TestAccuracy * 100:F2}% (best epoch {result.BestEpoch}, {(result.ValidationCount > 0 ? "val" : "train")} {result.ValidationAccuracy * 100:F1}%), {result.Seconds:F0}s");
+                Log?.Invoke($"{variant.Name} fold {fold.Index + 1}/{Config.Folds}: test accuracy {result.TestAccuracy * 100:F2}%{(result.FirstStageTestAccuracy is { } before ? $" ({before * 100:F2}% before fine-tuning)" : "")} (best epoch {result.BestEpoch}, {(result.ValidationCount > 0 ? "val" : "train")} {result.ValidationAccuracy * 100:F1}%), {result.Seconds:F0}s");
                 finished++;
             }
         return finished;
@@ -264,6 +268,12 @@ public sealed class Experiment(ExperimentConfig config, IReadOnlyList<Variant> v
         // A fine-tuned variant's time is what it adds to its first stage (drawing the faces, fine-tuning): the first
         // stage is the first-stage variant's row, and counting it twice would inflate the experiment's total.
         var scored = fineTuned ?? trained;
+        double? firstStageAccuracy = null;
+        if (fineTuned is not null)
+        {
+            using var before = Evaluator.Predict(trained.Model, test);
+            firstStageAccuracy = before.Report(labels).Accuracy;
+        }
 
         var best = scored.History.Single(m => m.Epoch == scored.BestEpoch);
         // Without a hold-out the gates are read on the test faces (no label is involved), so that every fold has them.
@@ -277,7 +287,7 @@ public sealed class Experiment(ExperimentConfig config, IReadOnlyList<Variant> v
             scored.BestEpoch, scored.BestMetric, report.Accuracy, report.MacroF1, scored.History.Sum(m => m.Seconds) + synthesisSeconds,
             scored.History.Average(m => m.ImagesPerSecond), meanGates,
             fold.Test.ToArray(), predictions.Actual, predictions.Predicted, Provenance.Current().Commit, DateTime.UtcNow,
-            mirrored.Report(labels).Accuracy, mirrored.Predicted);
+            mirrored.Report(labels).Accuracy, mirrored.Predicted, firstStageAccuracy);
         foreach (var directory in new[] { keepRunDirectory ? null : firstDirectory, secondDirectory })
             if (directory is not null)
                 try { Directory.Delete(directory, recursive: true); } catch (IOException) { }
@@ -342,9 +352,10 @@ public sealed class Experiment(ExperimentConfig config, IReadOnlyList<Variant> v
                 ? Enumerable.Range(0, runs[0].MeanGates!.Count).Select(i => runs.Average(r => r.MeanGates![i])).ToArray()
                 : null;
             double? mirrored = runs.All(r => r.MirroredTestAccuracy is not null) ? runs.Average(r => r.MirroredTestAccuracy!.Value) : null;
+            double? firstStage = runs.All(r => r.FirstStageTestAccuracy is not null) ? runs.Average(r => r.FirstStageTestAccuracy!.Value) : null;
             summaries.Add(new VariantSummary(name, runs.Length, mean, std, pooled.Accuracy, pooled.MacroF1,
                 pooled.PerClass.ToDictionary(c => c.Label, c => c.Recall), accuracies,
-                runs.Sum(r => r.Seconds), runs.Average(r => r.TrainImagesPerSecond), gates, mirrored));
+                runs.Sum(r => r.Seconds), runs.Average(r => r.TrainImagesPerSecond), gates, mirrored, firstStage));
         }
         return summaries;
     }
