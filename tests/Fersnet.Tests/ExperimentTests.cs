@@ -162,6 +162,50 @@ public class ExperimentTests
         Assert.Contains("on the test faces (no hold-out)", notebook);
     }
 
+    [Fact]
+    public void Fersnet_synth_fine_tunes_the_folds_fersnet_on_real_and_synthetic_faces()
+    {
+        using var dir = new TempDir();
+        string name = $"synth-{Guid.NewGuid():N}";
+        string[] args = ["experiment", "--data", TestPaths.CkPlus, "--folds", "2", "--epochs", "2", "--width", "8", "--subjects", "12",
+            "--synthesis-warmup", "1", "--variants", "fersnet,fersnet+synth", "--synthetic-epochs", "1",
+            "--out", dir.Combine("x"), "--name", name, "--notebook", dir.Combine("RESULTS.md")];
+        var run = CliRunner.Run(args);
+        Assert.True(run.ExitCode == 0, run.Output);
+
+        var results = File.ReadAllLines(dir.Combine("x", "results.jsonl")).Select(l => JsonSerializer.Deserialize<FoldResult>(l, Checkpoint.Json)!).ToArray();
+        Assert.Equal(4, results.Length);
+        string output = System.Text.RegularExpressions.Regex.Replace(run.Output, @"\s+", " ");   // the console wraps long lines
+        foreach (var fold in new[] { 0, 1 })
+        {
+            var plain = results.Single(r => r.Variant == "fersnet" && r.Fold == fold);
+            var synth = results.Single(r => r.Variant == "fersnet+synth" && r.Fold == fold);
+            Assert.Equal(plain.TestIndices, synth.TestIndices);
+            Assert.Equal((plain.TrainCount, plain.ValidationCount), (synth.TrainCount, synth.ValidationCount));
+            // The fold's fersnet training is reused, not repeated: before fine-tuning it scores exactly as the fersnet row.
+            Assert.Equal(plain.TestAccuracy, synth.FirstStageTestAccuracy);
+            Assert.Null(plain.FirstStageTestAccuracy);
+            Assert.NotEqual(plain.Fingerprint, synth.Fingerprint);
+            // Seven CK+ expressions: every real face plus six re-drawn ones.
+            Assert.Contains($"fersnet+synth fold {fold + 1}: {plain.TrainCount} real + {plain.TrainCount * 6} synthetic training faces", output);
+            Assert.Equal(1, synth.BestEpoch);
+        }
+        Assert.Equal(2, output.Split("its finished training is reused").Length - 1);
+        Assert.False(Directory.Exists(Path.Combine("runs", "experiments", name)) && Directory.EnumerateFileSystemEntries(Path.Combine("runs", "experiments", name)).Any(),
+            "the fold trainings' folders are left behind");
+        Assert.True(File.Exists(dir.Combine("x", "synthesis-fersnet-synth-fold1.png")));
+        string notebook = File.ReadAllText(dir.Combine("RESULTS.md"));
+        Assert.Contains("fine-tuned on real + synthetic faces for 1 epochs at peak lr 0.0005", notebook);
+        Assert.Contains("fersnet+synth before its fine-tuning", notebook);
+        Assert.Contains("![synthesis](x/synthesis-fersnet-synth-fold1.png)", notebook);
+
+        // Another fine-tuning budget is another configuration of fersnet+synth only.
+        int epochsAt = Array.IndexOf(args, "--synthetic-epochs") + 1;
+        var changed = CliRunner.Run([.. args.Select((a, i) => i == epochsAt ? "2" : a)]);
+        Assert.Equal(1, changed.ExitCode);
+        Assert.Contains("a 'fersnet+synth' result of another configuration", changed.Output);
+    }
+
     private static FoldResult Fold(string variant, int fold, double accuracy, int[] testIndices) =>
         new(variant, fold, "f", 10, 2, testIndices.Length, 1, 0.5, accuracy, accuracy, 1, 100, null, testIndices, new int[testIndices.Length], new int[testIndices.Length], null, DateTime.UtcNow);
 
