@@ -6,9 +6,22 @@ namespace Fersnet.Cli;
 /// <summary>The command tree of <c>fersnet</c>; shared by Program and the tests.</summary>
 public static class FersnetCli
 {
-    /// <summary>The command as typed (arguments with spaces quoted), for the generated notebook sections.</summary>
-    public static string CommandLine(CommandContext context) =>
-        "./fersnet " + string.Join(' ', context.Arguments.Select(a => a.Contains(' ') ? $"\"{a}\"" : a));
+    /// <summary>
+    /// The command as typed (arguments with spaces quoted), for the generated notebook sections. Options that only
+    /// decide when a resumable run stops or whether it trains at all (<paramref name="runControl"/>: name and number of
+    /// values) are left out: the recorded command is the one that produces the figures, however many sittings it took.
+    /// </summary>
+    public static string CommandLine(CommandContext context, IReadOnlyDictionary<string, int>? runControl = null)
+    {
+        var kept = new List<string>();
+        var arguments = context.Arguments;
+        for (int i = 0; i < arguments.Count; i++)
+        {
+            if (runControl is not null && runControl.TryGetValue(arguments[i], out int values)) { i += values; continue; }
+            kept.Add(arguments[i].Contains(' ') ? $"\"{arguments[i]}\"" : arguments[i]);
+        }
+        return "./fersnet " + string.Join(' ', kept);
+    }
 
     public static void Configure(IConfigurator config)
     {

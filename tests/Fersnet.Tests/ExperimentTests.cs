@@ -84,6 +84,9 @@ public class ExperimentTests
             Assert.Equal(2, self.GetProperty("ties").GetInt32());
         }
         Assert.Contains("| hard | hard (", File.ReadAllText(notebook));
+        // The recorded command is the one that produces the figures: how a sitting stops is not part of it.
+        Assert.Contains($"--name tiny --compare {Path.Combine(outDir, "results.jsonl")}", File.ReadAllText(notebook));
+        Assert.DoesNotContain("--report-only", File.ReadAllText(notebook));
         Assert.Contains("| mirror-averaged mean |", File.ReadAllText(notebook));
 
         // A changed budget does not silently mix with the old results.

@@ -88,6 +88,9 @@ public sealed class ExperimentCommand(IAnsiConsole console) : Command<Experiment
             : ValidationResult.Success();
     }
 
+    /// <summary>Options that split an experiment over sittings without changing its figures; not part of its recorded command.</summary>
+    private static readonly Dictionary<string, int> RunControl = new() { ["--max-runs"] = 1, ["--time-limit"] = 1, ["--report-only"] = 0 };
+
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
         string results = settings.Results ?? Path.Combine(settings.Out, "results.jsonl");
@@ -118,7 +121,7 @@ public sealed class ExperimentCommand(IAnsiConsole console) : Command<Experiment
                 int ran = experiment.Run(settings.MaxRuns, limit, cancellationToken);
                 console.MarkupLineInterpolated($"{ran} training(s) finished in this run");
             }
-            string command = FersnetCli.CommandLine(context);
+            string command = FersnetCli.CommandLine(context, RunControl);
             var document = ExperimentReport.Write(name, command, experiment, labels, report, settings.Out, settings.Notebook, settings.Compare);
             Render(document);
             return 0;
