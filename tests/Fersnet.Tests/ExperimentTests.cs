@@ -166,18 +166,18 @@ public class ExperimentTests
     }
 
     [Fact]
-    public void Fersnet_synth_fine_tunes_the_folds_fersnet_on_real_and_synthetic_faces()
+    public void Fersnet_synth_and_its_control_fine_tune_the_folds_fersnet_on_real_and_synthetic_or_real_faces()
     {
         using var dir = new TempDir();
         string name = $"synth-{Guid.NewGuid():N}";
         string[] args = ["experiment", "--data", TestPaths.CkPlus, "--folds", "2", "--epochs", "2", "--width", "8", "--subjects", "12",
-            "--synthesis-warmup", "1", "--variants", "fersnet,fersnet+synth", "--synthetic-epochs", "1",
+            "--synthesis-warmup", "1", "--variants", "fersnet,fersnet+synth,fersnet+tune", "--synthetic-epochs", "1",
             "--out", dir.Combine("x"), "--name", name, "--notebook", dir.Combine("RESULTS.md")];
         var run = CliRunner.Run(args);
         Assert.True(run.ExitCode == 0, run.Output);
 
         var results = File.ReadAllLines(dir.Combine("x", "results.jsonl")).Select(l => JsonSerializer.Deserialize<FoldResult>(l, Checkpoint.Json)!).ToArray();
-        Assert.Equal(4, results.Length);
+        Assert.Equal(6, results.Length);
         string output = System.Text.RegularExpressions.Regex.Replace(run.Output, @"\s+", " ");   // the console wraps long lines
         foreach (var fold in new[] { 0, 1 })
         {
@@ -192,14 +192,21 @@ public class ExperimentTests
             // Seven CK+ expressions: every real face plus six re-drawn ones.
             Assert.Contains($"fersnet+synth fold {fold + 1}: {plain.TrainCount} real + {plain.TrainCount * 6} synthetic training faces", output);
             Assert.Equal(1, synth.BestEpoch);
+            // The control: the same fold model, fine-tuned on the real faces alone for as many steps (7 epochs of 1/7 the faces).
+            var tune = results.Single(r => r.Variant == "fersnet+tune" && r.Fold == fold);
+            Assert.Equal(plain.TestAccuracy, tune.FirstStageTestAccuracy);
+            Assert.Equal(plain.TestIndices, tune.TestIndices);
+            Assert.InRange(tune.BestEpoch, 4, 7);
+            Assert.DoesNotContain($"fersnet+tune fold {fold + 1}: {plain.TrainCount} real +", output);
         }
-        Assert.Equal(2, output.Split("its finished training is reused").Length - 1);
+        Assert.Equal(4, output.Split("its finished training is reused").Length - 1);
         Assert.False(Directory.Exists(Path.Combine("runs", "experiments", name)) && Directory.EnumerateFileSystemEntries(Path.Combine("runs", "experiments", name)).Any(),
             "the fold trainings' folders are left behind");
         Assert.True(File.Exists(dir.Combine("x", "synthesis-fersnet-synth-fold1.png")));
         string notebook = File.ReadAllText(dir.Combine("RESULTS.md"));
         Assert.Contains("fine-tuned on real + synthetic faces for 1 epochs at peak lr 0.0005", notebook);
         Assert.Contains("fersnet+synth before its fine-tuning", notebook);
+        Assert.Contains("fersnet+tune (control): the same fine-tuning of the same fold models on the real faces alone, for 7 epochs", notebook);
         Assert.Contains("![synthesis](x/synthesis-fersnet-synth-fold1.png)", notebook);
 
         // Another fine-tuning budget is another configuration of fersnet+synth only.

@@ -23,16 +23,16 @@ public sealed class ExperimentCommand(IAnsiConsole console) : Command<Experiment
         public int Folds { get; init; } = 10;
 
         [CommandOption("--variants <LIST>")]
-        [Description("Comma-separated: single, hard, fersnet, fersnet+synth (default: the first three). fersnet+synth is FERSNet fine-tuned on its own synthetic faces: every training face re-drawn with each other expression.")]
+        [Description("Comma-separated: single, hard, fersnet, fersnet+synth (default: the first three). fersnet+synth is FERSNet fine-tuned on its own synthetic faces: every training face re-drawn with each other expression; fersnet+tune, its control, the same fine-tuning on the real faces alone for as many steps.")]
         public string Variants { get; init; } = "single,hard,fersnet";
 
         [CommandOption("--synthetic-epochs <N>")]
-        [Description("fersnet+synth: epochs of the recognition fine-tuning on real + synthetic faces (default 5).")]
-        public int SyntheticEpochs { get; init; } = new SyntheticFineTune().Epochs;
+        [Description("fersnet+synth: epochs of the recognition fine-tuning on real + synthetic faces (default 5; fersnet+tune runs as many steps).")]
+        public int SyntheticEpochs { get; init; } = new FineTune().Epochs;
 
         [CommandOption("--synthetic-lr-scale <FACTOR>")]
-        [Description("fersnet+synth: peak learning rate of that fine-tuning as a share of the first training's (default 0.25).")]
-        public double SyntheticLearningRateScale { get; init; } = new SyntheticFineTune().LearningRateScale;
+        [Description("fersnet+synth, fersnet+tune: peak learning rate of that fine-tuning as a share of the first training's (default 0.25).")]
+        public double SyntheticLearningRateScale { get; init; } = new FineTune().LearningRateScale;
 
         [CommandOption("--out <DIR>")]
         [Description("Folder for the figures, and by default the results and report files.")]
@@ -98,9 +98,9 @@ public sealed class ExperimentCommand(IAnsiConsole console) : Command<Experiment
         string name = settings.Name ?? Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(settings.Out)));
         try
         {
-            var synthetic = new SyntheticFineTune(settings.SyntheticEpochs, settings.SyntheticLearningRateScale);
-            synthetic.Validate();
-            var variants = settings.Variants.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(v => Variant.Parse(v, synthetic)).ToArray();
+            var fineTune = new FineTune(settings.SyntheticEpochs, settings.SyntheticLearningRateScale);
+            fineTune.Validate();
+            var variants = settings.Variants.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(v => Variant.Parse(v, fineTune)).ToArray();
             var train = settings.TrainSeed is { } trainSeed ? settings.ToTrainConfig() with { Seed = trainSeed } : settings.ToTrainConfig();
             var config = new ExperimentConfig(Path.GetFullPath(settings.Data), settings.Folds, settings.Seed, settings.Width ?? 16, 48, settings.ValidationSplit, settings.Subjects, train, settings.GateBias);
             Directory.CreateDirectory(settings.Out);

@@ -11,49 +11,58 @@ using Fersnet.Training;
 namespace Fersnet.Evaluation;
 
 /// <summary>
-/// The paper's last step (its "+ synthetic data" row): recognition fine-tuned, from the selected weights of a trained
-/// FERSNet, on the real training faces plus every one of them re-drawn by that network's synthesis branch with each
-/// other expression (<see cref="ExpressionSynthesizer.Enlarge"/>), which also balances the classes.
+/// A second stage after a trained FERSNet: recognition fine-tuned from its selected weights. With synthetic faces it is
+/// the paper's last step (its "+ synthetic data" row): the real training faces plus every one of them re-drawn by the
+/// network's synthesis branch with each other expression (<see cref="ExpressionSynthesizer.Enlarge"/>), which also
+/// balances the classes. Without, it is that step's control: the same fine-tuning on the real faces alone, for as many
+/// optimiser steps, which tells what the synthetic faces add beyond more training at a low learning rate.
 /// </summary>
-/// <param name="Epochs">Epochs of the fine-tuning (each sees the real faces and the synthetic ones).</param>
-/// <param name="LearningRateScale">Its peak learning rate as a share of the first stage's (cosine decay again).</param>
-public sealed record SyntheticFineTune(int Epochs = 5, double LearningRateScale = 0.25)
+/// <param name="Epochs">Epochs over the enlarged set (the real-only control runs as many steps: classes times more epochs).</param>
+/// <param name="LearningRateScale">Peak learning rate as a share of the first stage's (cosine decay again).</param>
+/// <param name="SyntheticFaces">Whether the synthetic faces are added; implied by the variant's name, so not part of its fingerprint.</param>
+public sealed record FineTune(int Epochs = 5, double LearningRateScale = 0.25, [property: JsonIgnore] bool SyntheticFaces = true)
 {
-    /// <summary>The fine-tuning's budget: recognition only (the synthesis losses never start), from <paramref name="weights"/>.</summary>
-    public TrainConfig For(TrainConfig firstStage, string weights) => firstStage with
+    /// <summary>The stage's budget: recognition only (the synthesis losses never start), from <paramref name="weights"/>.</summary>
+    /// <param name="classes">Classes of the data: the enlarged set is this many times the real one.</param>
+    public TrainConfig For(TrainConfig firstStage, string weights, int classes)
     {
-        Epochs = Epochs,
-        LearningRate = firstStage.LearningRate * LearningRateScale,
-        SynthesisWarmupEpochs = Epochs,
-        InitFrom = weights,
-    };
+        int epochs = SyntheticFaces ? Epochs : Epochs * classes;
+        return firstStage with
+        {
+            Epochs = epochs,
+            LearningRate = firstStage.LearningRate * LearningRateScale,
+            SynthesisWarmupEpochs = epochs,
+            InitFrom = weights,
+        };
+    }
 
     public void Validate()
     {
-        if (Epochs < 1) throw new ArgumentException("the synthetic fine-tuning needs at least one epoch");
-        if (LearningRateScale <= 0) throw new ArgumentException("the synthetic fine-tuning's learning-rate scale must be positive");
+        if (Epochs < 1) throw new ArgumentException("the fine-tuning needs at least one epoch");
+        if (LearningRateScale <= 0) throw new ArgumentException("the fine-tuning's learning-rate scale must be positive");
     }
 }
 
 /// <summary>One arm of an ablation: a model kind and how its training differs from the shared budget.</summary>
-/// <param name="Synthetic">Set for a variant that fine-tunes its trained network on synthetic faces afterwards.</param>
-public sealed record Variant(string Name, ModelKind Kind, Func<TrainConfig, TrainConfig> Adjust, SyntheticFineTune? Synthetic = null)
+/// <param name="FineTune">Set for a variant that fine-tunes its trained network in a second stage.</param>
+public sealed record Variant(string Name, ModelKind Kind, Func<TrainConfig, TrainConfig> Adjust, FineTune? FineTune = null)
 {
-    public static Variant Parse(string name, SyntheticFineTune? synthetic = null) => name.Trim().ToLowerInvariant() switch
+    public static Variant Parse(string name, FineTune? fineTune = null) => name.Trim().ToLowerInvariant() switch
     {
         "single" => new Variant("single", ModelKind.Single, c => c),
         "hard" => new Variant("hard", ModelKind.Hard, c => c),
         "fersnet" => new Variant("fersnet", ModelKind.Fersnet, c => c),
-        "fersnet+synth" => new Variant("fersnet+synth", ModelKind.Fersnet, c => c, synthetic ?? new SyntheticFineTune()),
-        _ => throw new ArgumentException($"unknown variant '{name}' (known: single, hard, fersnet, fersnet+synth)"),
+        "fersnet+synth" => new Variant("fersnet+synth", ModelKind.Fersnet, c => c, (fineTune ?? new FineTune()) with { SyntheticFaces = true }),
+        "fersnet+tune" => new Variant("fersnet+tune", ModelKind.Fersnet, c => c, (fineTune ?? new FineTune()) with { SyntheticFaces = false }),
+        _ => throw new ArgumentException($"unknown variant '{name}' (known: single, hard, fersnet, fersnet+synth, fersnet+tune)"),
     };
 
-    /// <summary>The variant whose training comes first: itself, or for fersnet+synth the plain fersnet (whose fold
-    /// models it reuses when the same experiment has just trained them).</summary>
-    public Variant FirstStage => Synthetic is null ? this : this with { Name = Name[..Name.IndexOf('+')], Synthetic = null };
+    /// <summary>The variant whose training comes first: itself, or for a fine-tuned one the plain variant before the '+'
+    /// (whose fold trainings it reuses when the same experiment has just run them).</summary>
+    public Variant FirstStage => FineTune is null ? this : this with { Name = Name[..Name.IndexOf('+')], FineTune = null };
 
     /// <summary>What sets this variant's results apart within an experiment: its name, and its fine-tuning budget if any.</summary>
-    public string Key => Synthetic is null ? Name : $"{Name}|{JsonSerializer.Serialize(Synthetic, Checkpoint.Json)}";
+    public string Key => FineTune is null ? Name : $"{Name}|{JsonSerializer.Serialize(FineTune, Checkpoint.Json)}";
 }
 
 /// <summary>Everything that decides an experiment's numbers; its fingerprint marks every result line.</summary>
@@ -217,7 +226,7 @@ public sealed class Experiment(ExperimentConfig config, IReadOnlyList<Variant> v
                 if (done.Contains((variant.Name, fold.Index))) continue;
                 if (finished >= maxRuns || (timeLimit is { } t && clock.Elapsed >= t) || cancellation.IsCancellationRequested) return finished;
                 // A fine-tuned variant later in this fold starts from this training: keep its run folder until then.
-                bool neededLater = Variants.Any(v => v.Synthetic is not null && v.FirstStage.Name == variant.Name && !done.Contains((v.Name, fold.Index)));
+                bool neededLater = Variants.Any(v => v != variant && v.FineTune is not null && v.FirstStage.Name == variant.FirstStage.Name && !done.Contains((v.Name, fold.Index)));
                 var result = RunFold(variant, fold, all, labels, neededLater, cancellation);
                 File.AppendAllLines(resultsPath, [JsonSerializer.Serialize(result, Checkpoint.Json)]);
                 done.Add((variant.Name, fold.Index));
@@ -260,10 +269,10 @@ public sealed class Experiment(ExperimentConfig config, IReadOnlyList<Variant> v
         var firstStage = variant.FirstStage;
         string firstDirectory = RunDirectory(firstStage, fold);
         using var trained = TrainStage(firstStage, fold, firstDirectory, modelConfig, TrainConfigFor(variant), labels, train, validation, cancellation);
-        string? secondDirectory = variant.Synthetic is null ? null : RunDirectory(variant, fold);
+        string? secondDirectory = variant.FineTune is null ? null : RunDirectory(variant, fold);
         double synthesisSeconds = 0;
-        using var fineTuned = variant.Synthetic is { } synthetic
-            ? FineTuneOnSynthetic(variant, synthetic, fold, trained, firstDirectory, secondDirectory!, modelConfig, labels, train, validation, out synthesisSeconds, cancellation)
+        using var fineTuned = variant.FineTune is { } fineTune
+            ? FineTuneStage(variant, fineTune, fold, trained, firstDirectory, secondDirectory!, modelConfig, labels, train, validation, out synthesisSeconds, cancellation)
             : null;
         // A fine-tuned variant's time is what it adds to its first stage (drawing the faces, fine-tuning): the first
         // stage is the first-stage variant's row, and counting it twice would inflate the experiment's total.
@@ -317,19 +326,23 @@ public sealed class Experiment(ExperimentConfig config, IReadOnlyList<Variant> v
     }
 
     /// <summary>
-    /// The second stage of a fine-tuned variant: the trained network re-draws every training face with each other
-    /// expression, and recognition is fine-tuned on real and synthetic faces, selected on the same real hold-out.
+    /// The second stage of a fine-tuned variant: with synthetic faces, the trained network first re-draws every training
+    /// face with each other expression; recognition is then fine-tuned, selected on the same real hold-out.
     /// </summary>
-    private Trainer FineTuneOnSynthetic(Variant variant, SyntheticFineTune synthetic, Fold fold, Trainer trained, string trainedDirectory, string runDirectory,
+    private Trainer FineTuneStage(Variant variant, FineTune fineTune, Fold fold, Trainer trained, string trainedDirectory, string runDirectory,
         ModelConfig modelConfig, LabelSet labels, FaceTensorSet train, FaceTensorSet? validation, out double synthesisSeconds, CancellationToken cancellation)
     {
+        var config = fineTune.For(trained.Config, Path.Combine(trainedDirectory, "best.ckpt"), labels.Count);
+        synthesisSeconds = 0;
+        if (!fineTune.SyntheticFaces)
+            return TrainStage(variant, fold, runDirectory, modelConfig, config, labels, train, validation, cancellation);
+
         var clock = Stopwatch.StartNew();
         using var enlarged = ExpressionSynthesizer.Enlarge(trained.Model, train);
         synthesisSeconds = clock.Elapsed.TotalSeconds;
         Log?.Invoke($"{variant.Name} fold {fold.Index + 1}: {train.Count} real + {enlarged.Count - train.Count} synthetic training faces, drawn in {synthesisSeconds:F1}s");
         if (FigureDirectory is not null && fold.Index == 0)
             SynthesisGrid.Write(trained.Model, train, Path.Combine(FigureDirectory, SynthesisGridFile(variant.Name)));
-        var config = synthetic.For(trained.Config, Path.Combine(trainedDirectory, "best.ckpt"));
         return TrainStage(variant, fold, runDirectory, modelConfig, config, labels, enlarged, validation, cancellation);
     }
 

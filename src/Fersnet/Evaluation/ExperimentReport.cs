@@ -30,7 +30,7 @@ public static class ExperimentReport
         Provenance Provenance,
         IReadOnlyList<PairedComparison> Comparisons,
         [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
-        SyntheticFineTune? Synthetic = null);
+        FineTune? FineTune = null);
 
     /// <param name="baselines">Results files of other experiments on the same folds: every variant here is paired
     /// with every variant there, fold by fold (after the variants here are paired with each other). Files joined
@@ -51,7 +51,7 @@ public static class ExperimentReport
             .ToArray();
         var document = new Document(name, command, experiment.Config, experiment.Config.Folds, complete,
             summaries.ToDictionary(s => s.Variant), summaries.Sum(s => s.TrainingSeconds), labels.Names, Provenance.Current(), comparisons,
-            experiment.Variants.Select(v => v.Synthetic).FirstOrDefault(s => s is not null));
+            experiment.Variants.Select(v => v.FineTune).FirstOrDefault(f => f is not null) is { } fineTune ? fineTune with { SyntheticFaces = true } : null);
 
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(reportPath))!);
         File.WriteAllText(reportPath, JsonSerializer.Serialize(document, new JsonSerializerOptions(Training.Checkpoint.Json) { WriteIndented = true }) + "\n");
@@ -111,8 +111,14 @@ public static class ExperimentReport
             document.Command, document.Provenance);
         var t = document.Config.Train;
         section.AppendLine(string.Create(inv, $"- Budget per (variant, fold): {t.Epochs} epochs, batch {t.BatchSize}, AdamW lr {t.LearningRate} cosine, {document.Config.ImageSize}px, width {document.Config.Width}, seed {document.Config.Seed}{(t.Seed != document.Config.Seed ? $" (trainings: seed {t.Seed})" : "")};{(document.Config.ValidationSplit > 0 ? $" model selection on {document.Config.ValidationSplit:P0} of the training subjects" : t.SelectionStart >= 1 ? " no hold-out: every training subject trains and the last epoch is tested" : " no hold-out: every training subject trains, selection on training accuracy")}; synthesis warm-up {t.SynthesisWarmupEpochs} epochs, synthesis weight {t.Losses.Synthesis}, a synthesis step on every {(t.SynthesisEvery == 1 ? "" : Notebook.Ordinal(t.SynthesisEvery) + " ")}batch, cycle pass on {(t.CycleShare is { } share ? $"{share:P0} of it" : "all of it")}, synthesis gradients {(t.SynthesisGradientsIntoFer ? "into" : "kept out of")} the recognition features{(document.Config.GateBias is { } bias ? $", gate bias {bias}" : "")}{(t.WeightAverageDecay is { } decay ? $"; validation, selection and test use the moving average of the weights (decay {decay} per step)" : "")}{(t.InitFrom is { } init ? $"; every fold starts from the weights of `{init}`" : "")}"));
-        if (document.Synthetic is { } synthetic)
-            section.AppendLine(string.Create(inv, $"- fersnet+synth: each fold's trained FERSNet (the fersnet row's, same seed) re-draws every training face with each other expression (every class then has as many faces as there are real ones); recognition is fine-tuned on real + synthetic faces for {synthetic.Epochs} epochs at peak lr {t.LearningRate * synthetic.LearningRateScale} cosine, selected like the others; its time is what it adds to the fersnet row (drawing the faces and fine-tuning)"));
+        if (document.FineTune is { } fineTune)
+        {
+            double rate = t.LearningRate * fineTune.LearningRateScale;
+            if (document.Variants.ContainsKey("fersnet+synth"))
+                section.AppendLine(string.Create(inv, $"- fersnet+synth: each fold's trained FERSNet (the fersnet row's, same seed) re-draws every training face with each other expression (every class then has as many faces as there are real ones); recognition is fine-tuned on real + synthetic faces for {fineTune.Epochs} epochs at peak lr {rate} cosine, selected like the others; its time is what it adds to the fersnet row (drawing the faces and fine-tuning)"));
+            if (document.Variants.ContainsKey("fersnet+tune"))
+                section.AppendLine(string.Create(inv, $"- fersnet+tune (control): the same fine-tuning of the same fold models on the real faces alone, for {fineTune.Epochs * document.Labels.Count} epochs (as many steps as fersnet+synth's) at peak lr {rate}"));
+        }
         section.AppendLine(string.Create(inv, $"- Training time so far: {document.TotalTrainingSeconds / 3600:F2} h"));
         section.AppendLine();
         // The mirror-averaged column appears once any variant has it (results recorded before it was measured lack it).
