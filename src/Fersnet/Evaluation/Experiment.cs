@@ -274,8 +274,6 @@ public sealed class Experiment(ExperimentConfig config, IReadOnlyList<Variant> v
         using var fineTuned = variant.FineTune is { } fineTune
             ? FineTuneStage(variant, fineTune, fold, trained, firstDirectory, secondDirectory!, modelConfig, labels, train, validation, out synthesisSeconds, cancellation)
             : null;
-        // A fine-tuned variant's time is what it adds to its first stage (drawing the faces, fine-tuning): the first
-        // stage is the first-stage variant's row, and counting it twice would inflate the experiment's total.
         var scored = fineTuned ?? trained;
         double? firstStageAccuracy = null;
         if (fineTuned is not null)
@@ -292,6 +290,8 @@ public sealed class Experiment(ExperimentConfig config, IReadOnlyList<Variant> v
             : Evaluator.Predict(scored.Model, test);
         using var mirrored = Evaluator.Predict(scored.Model, test, mirror: true);
         var report = predictions.Report(labels);
+        // A fine-tuned variant's time is what it adds to its first stage (drawing the faces, fine-tuning): the first
+        // stage is the first-stage variant's row, and counting it twice would inflate the experiment's total.
         var result = new FoldResult(variant.Name, fold.Index, Config.Fingerprint(variant.Key), train.Count, validation?.Count ?? 0, test.Count,
             scored.BestEpoch, scored.BestMetric, report.Accuracy, report.MacroF1, scored.History.Sum(m => m.Seconds) + synthesisSeconds,
             scored.History.Average(m => m.ImagesPerSecond), meanGates,
