@@ -205,7 +205,8 @@ public class ExperimentTests
         Assert.True(File.Exists(dir.Combine("x", "synthesis-fersnet-synth-fold1.png")));
         string notebook = File.ReadAllText(dir.Combine("RESULTS.md"));
         Assert.Contains("fine-tuned on real + synthetic faces for 1 epochs at peak lr 0.0005", notebook);
-        Assert.Contains("fersnet+synth before its fine-tuning", notebook);
+        Assert.Contains("| fersnet+synth | fersnet+synth before fine-tuning (this experiment) | 2 |", notebook);
+        Assert.Contains("| fersnet+tune | fersnet+tune before fine-tuning (this experiment) | 2 |", notebook);
         Assert.Contains("fersnet+tune (control): the same fine-tuning of the same fold models on the real faces alone, for 7 epochs", notebook);
         Assert.Contains("![synthesis](x/synthesis-fersnet-synth-fold1.png)", notebook);
 

@@ -116,6 +116,15 @@ public sealed record FoldResult(
     /// <summary>Suffix of the pseudo-variant that stands for a variant's mirror-averaged predictions in comparisons.</summary>
     public const string MirroredSuffix = " (mirror-averaged)";
 
+    /// <summary>Suffix of the pseudo-variant that stands for a fine-tuned variant's first-stage weights in comparisons.</summary>
+    public const string FirstStageSuffix = " before fine-tuning";
+
+    /// <summary>This result as if its first stage's accuracy were its own (null for a variant without a second stage).
+    /// Only the accuracy is known: the predictions are left empty.</summary>
+    public FoldResult? AsFirstStage() => FirstStageTestAccuracy is { } accuracy
+        ? this with { Variant = Variant + FirstStageSuffix, TestAccuracy = accuracy, Predicted = [], MirroredTestAccuracy = null, MirroredPredicted = null, FirstStageTestAccuracy = null }
+        : null;
+
     /// <summary>This result as if its mirror-averaged predictions were its predictions (null if not measured).</summary>
     public FoldResult? AsMirrored() => MirroredTestAccuracy is { } accuracy && MirroredPredicted is { } predicted
         ? this with { Variant = Variant + MirroredSuffix, TestAccuracy = accuracy, Predicted = predicted, MirroredTestAccuracy = null, MirroredPredicted = null }
@@ -135,8 +144,7 @@ public sealed record VariantSummary(
     double TrainingSeconds,
     double TrainImagesPerSecond,
     IReadOnlyList<double>? MeanGates,
-    double? MirroredMeanAccuracy = null,
-    double? FirstStageMeanAccuracy = null);
+    double? MirroredMeanAccuracy = null);
 
 /// <summary>
 /// Subject-independent k-fold ablation: every variant is trained on every fold with the same seed and budget,
@@ -365,10 +373,9 @@ public sealed class Experiment(ExperimentConfig config, IReadOnlyList<Variant> v
                 ? Enumerable.Range(0, runs[0].MeanGates!.Count).Select(i => runs.Average(r => r.MeanGates![i])).ToArray()
                 : null;
             double? mirrored = runs.All(r => r.MirroredTestAccuracy is not null) ? runs.Average(r => r.MirroredTestAccuracy!.Value) : null;
-            double? firstStage = runs.All(r => r.FirstStageTestAccuracy is not null) ? runs.Average(r => r.FirstStageTestAccuracy!.Value) : null;
             summaries.Add(new VariantSummary(name, runs.Length, mean, std, pooled.Accuracy, pooled.MacroF1,
                 pooled.PerClass.ToDictionary(c => c.Label, c => c.Recall), accuracies,
-                runs.Sum(r => r.Seconds), runs.Average(r => r.TrainImagesPerSecond), gates, mirrored, firstStage));
+                runs.Sum(r => r.Seconds), runs.Average(r => r.TrainImagesPerSecond), gates, mirrored));
         }
         return summaries;
     }

@@ -45,6 +45,7 @@ public static class ExperimentReport
         bool complete = experiment.Variants.All(v => summaries.FirstOrDefault(s => s.Variant == v.Name)?.Folds == experiment.Config.Folds);
         // The variants against each other first (the ablation's own question), then against other experiments.
         var comparisons = PairedComparison.Within(ours, variants)
+            .Concat(PairedComparison.FineTuned(ours, variants))
             .Concat(PairedComparison.Mirrored(ours, variants))
             .Concat((baselines ?? []).SelectMany(spec =>
                 PairedComparison.Between(ours, ReadBaseline(spec, labels), spec.Replace('\\', '/').Replace("+", " + "))))
@@ -131,11 +132,6 @@ public static class ExperimentReport
             string mirroredCell = mirrored ? (s.MirroredMeanAccuracy is { } m ? (m * 100).ToString("F2", inv) : "") + " | " : "";
             section.AppendLine(string.Create(inv, $"| {s.Variant} | {s.Folds}/{document.Config.Folds} | {s.MeanAccuracy * 100:F2} ± {s.StdAccuracy * 100:F2} | {mirroredCell}{s.PooledAccuracy * 100:F2} | {s.MacroF1 * 100:F2} | {paper} | {s.TrainImagesPerSecond:F0} | ")
                               + string.Join(" | ", document.Labels.Select(l => (s.PerClassRecall[l] * 100).ToString("F1", inv))) + " |");
-        }
-        foreach (var s in document.Variants.Values.Where(v => v.FirstStageMeanAccuracy is not null))
-        {
-            section.AppendLine();
-            section.AppendLine(string.Create(inv, $"{s.Variant} before its fine-tuning (the same folds' first-stage weights): {s.FirstStageMeanAccuracy * 100:F2}% mean accuracy; the fine-tuning changed it by {(s.MeanAccuracy - s.FirstStageMeanAccuracy) * 100:+0.00;-0.00} points."));
         }
         var gated = document.Variants.Values.Where(v => v.MeanGates is not null).ToArray();
         foreach (var s in gated)

@@ -83,6 +83,18 @@ public sealed record PairedComparison(
             .ToArray();
     }
 
+    /// <summary>
+    /// Each fine-tuned variant against its own first-stage weights, fold by fold: the same trained models before and
+    /// after, so the difference is the fine-tuning alone, free of the noise between two trainings.
+    /// </summary>
+    public static IReadOnlyList<PairedComparison> FineTuned(IReadOnlyList<FoldResult> results, IReadOnlyList<string> order)
+    {
+        var before = results.Select(r => r.AsFirstStage()).OfType<FoldResult>().ToArray();
+        return order.Select(variant => Pair(results, variant, before, variant + FoldResult.FirstStageSuffix, SameExperiment))
+            .OfType<PairedComparison>()
+            .ToArray();
+    }
+
     /// <summary>The comparisons as a Markdown table (the lab notebook's); <paramref name="withSource"/> names where each baseline comes from.</summary>
     public static string MarkdownTable(IEnumerable<PairedComparison> comparisons, bool withSource)
     {
