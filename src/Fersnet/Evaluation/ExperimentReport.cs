@@ -116,7 +116,7 @@ public static class ExperimentReport
         {
             double rate = t.LearningRate * fineTune.LearningRateScale;
             if (document.Variants.ContainsKey("fersnet+synth"))
-                section.AppendLine(string.Create(inv, $"- fersnet+synth: each fold's trained FERSNet (the fersnet row's, same seed) re-draws every training face with each other expression (every class then has as many faces as there are real ones); recognition is fine-tuned on real + synthetic faces for {fineTune.Epochs} epochs at peak lr {rate} cosine, selected like the others; its time is what it adds to the fersnet row (drawing the faces and fine-tuning)"));
+                section.AppendLine(string.Create(inv, $"- fersnet+synth: each fold's FERSNet, trained with the fersnet row's seed and budget (the very same training when both run in one sitting; the row's own figures may come from older code), re-draws every training face with each other expression (every class then has as many faces as there are real ones); recognition is fine-tuned on real + synthetic faces for {fineTune.Epochs} epochs at peak lr {rate} cosine, selected like the others; its time is what it adds to the fersnet row (drawing the faces and fine-tuning)"));
             if (document.Variants.ContainsKey("fersnet+tune"))
                 section.AppendLine(string.Create(inv, $"- fersnet+tune (control): the same fine-tuning of the same fold models on the real faces alone, for {fineTune.Epochs * document.Labels.Count} epochs (as many steps as fersnet+synth's) at peak lr {rate}"));
         }
