@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Fersnet.Data;
 using ScottPlot;
 
@@ -29,8 +30,7 @@ public static class ExperimentReport
         IReadOnlyList<string> Labels,
         Provenance Provenance,
         IReadOnlyList<PairedComparison> Comparisons,
-        [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
-        FineTune? FineTune = null);
+        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] FineTune? FineTune = null);
 
     /// <param name="baselines">Results files of other experiments on the same folds: every variant here is paired
     /// with every variant there, fold by fold (after the variants here are paired with each other). Files joined
@@ -52,7 +52,7 @@ public static class ExperimentReport
             .ToArray();
         var document = new Document(name, command, experiment.Config, experiment.Config.Folds, complete,
             summaries.ToDictionary(s => s.Variant), summaries.Sum(s => s.TrainingSeconds), labels.Names, Provenance.Current(), comparisons,
-            experiment.Variants.Select(v => v.FineTune).FirstOrDefault(f => f is not null) is { } fineTune ? fineTune with { SyntheticFaces = true } : null);
+            experiment.Variants.Select(v => v.FineTune).FirstOrDefault(f => f is not null));
 
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(reportPath))!);
         File.WriteAllText(reportPath, JsonSerializer.Serialize(document, new JsonSerializerOptions(Training.Checkpoint.Json) { WriteIndented = true }) + "\n");
