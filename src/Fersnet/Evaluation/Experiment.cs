@@ -285,7 +285,7 @@ public sealed class Experiment(ExperimentConfig config, IReadOnlyList<Variant> v
     private Trainer FineTuneStage(Variant variant, FineTune fineTune, Fold fold, Trainer trained, string trainedDirectory, string runDirectory,
         ModelConfig modelConfig, LabelSet labels, FaceTensorSet train, FaceTensorSet? validation, out double synthesisSeconds, CancellationToken cancellation)
     {
-        var config = fineTune.For(trained.Config, Path.Combine(trainedDirectory, "best.ckpt"), labels.Count);
+        var config = fineTune.For(trained.Config, labels.Count, Path.Combine(trainedDirectory, "best.ckpt"));
         synthesisSeconds = 0;
         if (!fineTune.SyntheticFaces)
             return TrainStage(variant, fold, runDirectory, modelConfig, config, labels, train, validation, cancellation);

@@ -114,11 +114,18 @@ public static class ExperimentReport
         section.AppendLine(string.Create(inv, $"- Budget per (variant, fold): {t.Epochs} epochs, batch {t.BatchSize}, AdamW lr {t.LearningRate} cosine, {document.Config.ImageSize}px, width {document.Config.Width}, seed {document.Config.Seed}{(t.Seed != document.Config.Seed ? $" (trainings: seed {t.Seed})" : "")};{(document.Config.ValidationSplit > 0 ? $" model selection on {document.Config.ValidationSplit:P0} of the training subjects" : t.SelectionStart >= 1 ? " no hold-out: every training subject trains and the last epoch is tested" : " no hold-out: every training subject trains, selection on training accuracy")}; synthesis warm-up {t.SynthesisWarmupEpochs} epochs, synthesis weight {t.Losses.Synthesis}, a synthesis step on every {(t.SynthesisEvery == 1 ? "" : Notebook.Ordinal(t.SynthesisEvery) + " ")}batch, cycle pass on {(t.CycleShare is { } share ? $"{share:P0} of it" : "all of it")}, synthesis gradients {(t.SynthesisGradientsIntoFer ? "into" : "kept out of")} the recognition features{(document.Config.GateBias is { } bias ? $", gate bias {bias}" : "")}{(t.WeightAverageDecay is { } decay ? $"; validation, selection and test use the moving average of the weights (decay {decay} per step)" : "")}{(t.InitFrom is { } init ? $"; every fold starts from the weights of `{init}`" : "")}"));
         if (document.FineTune is { } fineTune)
         {
-            double rate = t.LearningRate * fineTune.LearningRateScale;
+            // Each variant's second-stage budget as the experiment derives it (epochs and rate), not re-derived here.
+            Training.TrainConfig SecondStage(string variant) => Variant.Parse(variant, fineTune).FineTune!.For(t, document.Labels.Count);
             if (document.Variants.ContainsKey("fersnet+synth"))
-                section.AppendLine(string.Create(inv, $"- fersnet+synth: each fold's FERSNet, trained with the fersnet row's seed and budget (the very same training when both run in one sitting; the row's own figures may come from older code), re-draws every training face with each other expression (every class then has as many faces as there are real ones); recognition is fine-tuned on real + synthetic faces for {fineTune.Epochs} epochs at peak lr {rate} cosine, selected like the others; its time is what it adds to the fersnet row (drawing the faces and fine-tuning)"));
+            {
+                var budget = SecondStage("fersnet+synth");
+                section.AppendLine(string.Create(inv, $"- fersnet+synth: each fold's FERSNet, trained with the fersnet row's seed and budget (the very same training when both run in one sitting; the row's own figures may come from older code), re-draws every training face with each other expression (every class then has as many faces as there are real ones); recognition is fine-tuned on real + synthetic faces for {budget.Epochs} epochs at peak lr {budget.LearningRate} cosine, selected like the others; its time is what it adds to the fersnet row (drawing the faces and fine-tuning)"));
+            }
             if (document.Variants.ContainsKey("fersnet+tune"))
-                section.AppendLine(string.Create(inv, $"- fersnet+tune (control): the same fine-tuning of the same fold models on the real faces alone, for {fineTune.Epochs * document.Labels.Count} epochs (as many steps as fersnet+synth's) at peak lr {rate}"));
+            {
+                var budget = SecondStage("fersnet+tune");
+                section.AppendLine(string.Create(inv, $"- fersnet+tune (control): the same fine-tuning of the same fold models on the real faces alone, for {budget.Epochs} epochs (as many steps as fersnet+synth's) at peak lr {budget.LearningRate}"));
+            }
         }
         section.AppendLine(string.Create(inv, $"- Training time so far: {document.TotalTrainingSeconds / 3600:F2} h"));
         section.AppendLine();

@@ -18,9 +18,10 @@ namespace Fersnet.Evaluation;
 /// <param name="SyntheticFaces">Whether the synthetic faces are added; implied by the variant's name, so not part of its fingerprint.</param>
 public sealed record FineTune(int Epochs = 5, double LearningRateScale = 0.25, [property: JsonIgnore] bool SyntheticFaces = true)
 {
-    /// <summary>The stage's budget: recognition only (the synthesis losses never start), from <paramref name="weights"/>.</summary>
+    /// <summary>The stage's budget: recognition only (the synthesis losses never start), from <paramref name="weights"/>
+    /// (null: the budget alone, as the report describes it).</summary>
     /// <param name="classes">Classes of the data: the enlarged set is this many times the real one.</param>
-    public TrainConfig For(TrainConfig firstStage, string weights, int classes)
+    public TrainConfig For(TrainConfig firstStage, int classes, string? weights = null)
     {
         int epochs = SyntheticFaces ? Epochs : Epochs * classes;
         return firstStage with
