@@ -310,6 +310,14 @@ public class ExperimentTests
         IReadOnlyList<FoldResult> twice = [Fold("single", 0, 0.9, [1, 2]), Fold("single", 0, 0.8, [1, 2])];
         var duplicate = Assert.Throws<InvalidDataException>(() => SeedSummary.From("s", "cmd", [("a.jsonl", seed1), ("d.jsonl", twice)], ["single"], labels));
         Assert.Contains("d.jsonl: fold 0 of 'single' is there 2 times", duplicate.Message);
+
+        // A fine-tuned variant is also paired with its own first stage, both seed-averaged; only where every seed recorded it.
+        IReadOnlyList<FoldResult> tuned1 = [Fold("fersnet+synth", 0, 0.80, [1, 2]) with { FirstStageTestAccuracy = 0.90 }, Fold("fersnet+synth", 1, 0.90, [3, 4]) with { FirstStageTestAccuracy = 0.90 }];
+        IReadOnlyList<FoldResult> tuned2 = [Fold("fersnet+synth", 0, 0.90, [1, 2]) with { FirstStageTestAccuracy = 0.70 }, Fold("fersnet+synth", 1, 0.90, [3, 4])];
+        var beforeAfter = Assert.Single(SeedSummary.From("t", "cmd", [("a", tuned1), ("b", tuned2)], ["fersnet+synth"], labels).Comparisons);
+        Assert.Equal(("fersnet+synth", "fersnet+synth" + FoldResult.FirstStageSuffix), (beforeAfter.Variant, beforeAfter.Baseline));
+        Assert.Equal([0], beforeAfter.Folds);                                               // fold 1: seed 2 has no first stage
+        Assert.Equal(0.05, beforeAfter.MeanDifference, 9);                                  // 0.85 after, 0.80 before
     }
 
     [Fact]

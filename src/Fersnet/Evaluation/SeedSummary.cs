@@ -94,10 +94,19 @@ public sealed record SeedSummary(
             summaries.Add(new SeedVariantSummary(variant, runs.Count, folds, seedMeans, seedMeans.Average(),
                 Stat.SampleStandardDeviation(seedMeans), foldAccuracies, pooled.Accuracy, pooled.MacroF1, mirrored,
                 wrongCounts.Length, wrongCounts.Count(c => c == runs.Count), wrongCounts.Count(c => c > 0)));
-            // A stand-in result per fold carrying the seed-averaged accuracy, so that the pairing is the experiments' own.
-            averaged.AddRange(folds.Select((f, k) => perRun[0][f] with { TestAccuracy = foldAccuracies[k] }));
+            // A stand-in result per fold carrying the seed-averaged accuracy, so that the pairing is the experiments' own;
+            // a fine-tuned variant's first-stage accuracy is averaged the same way when every repetition recorded it.
+            averaged.AddRange(folds.Select((f, k) => perRun[0][f] with
+            {
+                TestAccuracy = foldAccuracies[k],
+                FirstStageTestAccuracy = perRun.All(r => r[f].FirstStageTestAccuracy is not null)
+                    ? perRun.Average(r => r[f].FirstStageTestAccuracy!.Value) : null,
+            }));
         }
-        var comparisons = PairedComparison.Within(averaged, summaries.Select(s => s.Variant).ToArray());
+        string[] order = summaries.Select(s => s.Variant).ToArray();
+        // Each fine-tuned variant also against its own first stage, seed-averaged: the fine-tuning's effect with the
+        // noise of both the training and the fine-tuning averaged down.
+        var comparisons = PairedComparison.Within(averaged, order).Concat(PairedComparison.FineTuned(averaged, order)).ToArray();
         return new SeedSummary(name, command, runs.Select(r => r.Path.Replace('\\', '/')).ToArray(), summaries, comparisons, missing, Provenance.Current())
         {
             SeedAveraged = averaged,
