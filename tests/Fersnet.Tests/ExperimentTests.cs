@@ -220,6 +220,15 @@ public class ExperimentTests
     private static FoldResult Fold(string variant, int fold, double accuracy, int[] testIndices) =>
         new(variant, fold, "f", 10, 2, testIndices.Length, 1, 0.5, accuracy, accuracy, 1, 100, null, testIndices, new int[testIndices.Length], new int[testIndices.Length], null, DateTime.UtcNow);
 
+    [Theory]
+    [InlineData(0.0133, "+1.33")]
+    [InlineData(-0.0061, "-0.61")]
+    [InlineData(-1e-17, "+0.00")]      // zero up to rounding error: no "-+0.00"
+    [InlineData(-0.00004, "+0.00")]    // rounds to zero
+    [InlineData(0.0, "+0.00")]
+    public void Differences_print_in_points_with_one_sign(double fraction, string expected) =>
+        Assert.Equal(expected, PairedComparison.SignedPoints(fraction));
+
     [Fact]
     public void Paired_comparison_uses_only_folds_with_the_same_test_images()
     {

@@ -149,6 +149,6 @@ public sealed class ExperimentCommand(IAnsiConsole console) : Command<Experiment
                 ExperimentReport.PaperCkPlus.TryGetValue(s.Variant, out var p) ? $"{p:F2}" : "");
         console.Write(table);
         foreach (var c in document.Comparisons)
-            console.MarkupLineInterpolated($"{c.Variant} vs {c.Baseline} ({c.BaselineSource}), {c.Folds.Length} paired folds: {c.MeanAccuracy * 100:F2} vs {c.BaselineMeanAccuracy * 100:F2}, difference {c.MeanDifference * 100:+0.00;-0.00} ± {c.StdDifference * 100:F2} points (95% interval {c.Interval95Text}), wins/ties/losses {c.Wins}/{c.Ties}/{c.Losses}");
+            console.MarkupLineInterpolated($"{c.Variant} vs {c.Baseline} ({c.BaselineSource}), {c.Folds.Length} paired folds: {c.MeanAccuracy * 100:F2} vs {c.BaselineMeanAccuracy * 100:F2}, difference {c.MeanDifferenceText} ± {c.StdDifference * 100:F2} points (95% interval {c.Interval95Text}), wins/ties/losses {c.Wins}/{c.Ties}/{c.Losses}");
     }
 }

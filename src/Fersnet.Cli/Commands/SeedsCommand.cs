@@ -63,7 +63,7 @@ public sealed class SeedsCommand(IAnsiConsole console) : Command<SeedsCommand.Se
                     $"{v.MeanAccuracy * 100:F2} ± {v.SeedStd * 100:F2}", $"{v.PooledAccuracy * 100:F2}");
             console.Write(table);
             foreach (var c in summary.Comparisons)
-                console.MarkupLineInterpolated($"{c.Variant} vs {c.Baseline}, seed-averaged, {c.Folds.Length} paired folds: difference {c.MeanDifference * 100:+0.00;-0.00} points (95% interval {c.Interval95Text}), wins/ties/losses {c.Wins}/{c.Ties}/{c.Losses}");
+                console.MarkupLineInterpolated($"{c.Variant} vs {c.Baseline}, seed-averaged, {c.Folds.Length} paired folds: difference {c.MeanDifferenceText} points (95% interval {c.Interval95Text}), wins/ties/losses {c.Wins}/{c.Ties}/{c.Losses}");
             return 0;
         }
         catch (Exception e) when (e is DatasetException or ArgumentException or InvalidDataException)

@@ -30,8 +30,18 @@ public sealed record PairedComparison(
     public double Confidence95 => Folds.Length < 2 ? double.NaN : StudentT975(Folds.Length - 1) * StdDifference / Math.Sqrt(Folds.Length);
 
     /// <summary>The 95% interval of the mean difference in points, as the reports print it ("-0.87 to +3.52").</summary>
-    public string Interval95Text => string.Create(CultureInfo.InvariantCulture,
-        $"{(MeanDifference - Confidence95) * 100:+0.00;-0.00} to {(MeanDifference + Confidence95) * 100:+0.00;-0.00}");
+    public string Interval95Text => $"{SignedPoints(MeanDifference - Confidence95)} to {SignedPoints(MeanDifference + Confidence95)}";
+
+    /// <summary>The mean difference in points with its sign ("+1.33", "-0.61", "+0.00").</summary>
+    public string MeanDifferenceText => SignedPoints(MeanDifference);
+
+    /// <summary>
+    /// A difference of accuracies (0..1) in points with its sign. Rounded first: a difference that is zero up to
+    /// floating-point error (-1e-17) would otherwise print as "-+0.00" (.NET falls back to the positive section and
+    /// keeps the minus sign).
+    /// </summary>
+    public static string SignedPoints(double fraction) =>
+        (Math.Round(fraction * 100, 2) + 0.0).ToString("+0.00;-0.00;+0.00", CultureInfo.InvariantCulture);
 
     /// <summary>The 97.5% quantile of Student's t with <paramref name="degrees"/> degrees of freedom (two-sided 95%).</summary>
     public static double StudentT975(int degrees) => degrees switch
@@ -103,7 +113,7 @@ public sealed record PairedComparison(
         table.AppendLine("| variant | baseline | folds | mean accuracy | baseline mean | difference mean ± std | 95% interval of the mean difference | wins / ties / losses |");
         table.AppendLine("|---|---|---|---|---|---|---|---|");
         foreach (var c in comparisons)
-            table.AppendLine(string.Create(inv, $"| {c.Variant} | {c.Baseline}{(withSource ? $" ({c.BaselineSource})" : "")} | {c.Folds.Length} | {c.MeanAccuracy * 100:F2} | {c.BaselineMeanAccuracy * 100:F2} | {c.MeanDifference * 100:+0.00;-0.00} ± {c.StdDifference * 100:F2} | {c.Interval95Text} | {c.Wins} / {c.Ties} / {c.Losses} |"));
+            table.AppendLine(string.Create(inv, $"| {c.Variant} | {c.Baseline}{(withSource ? $" ({c.BaselineSource})" : "")} | {c.Folds.Length} | {c.MeanAccuracy * 100:F2} | {c.BaselineMeanAccuracy * 100:F2} | {c.MeanDifferenceText} ± {c.StdDifference * 100:F2} | {c.Interval95Text} | {c.Wins} / {c.Ties} / {c.Losses} |"));
         return table.ToString();
     }
 
