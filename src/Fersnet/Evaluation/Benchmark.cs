@@ -25,6 +25,14 @@ public sealed record Stat(double Median, double Min, double Max, IReadOnlyList<d
         double mean = values.Average();
         return Math.Sqrt(values.Sum(v => (v - mean) * (v - mean)) / (values.Count - 1));
     }
+
+    /// <summary>The mean of values that every record may lack (results written before a figure was measured):
+    /// null unless every one has it, so that a mean never silently covers only part of the records.</summary>
+    public static double? MeanOfAll(IEnumerable<double?> values)
+    {
+        var all = values.ToArray();
+        return all.Length > 0 && all.All(v => v is not null) ? all.Average(v => v!.Value) : null;
+    }
 }
 
 public sealed record BenchConfig(

@@ -317,7 +317,7 @@ public sealed class Experiment(ExperimentConfig config, IReadOnlyList<Variant> v
             var gates = runs.All(r => r.MeanGates is { Count: > 0 })
                 ? Enumerable.Range(0, runs[0].MeanGates!.Count).Select(i => runs.Average(r => r.MeanGates![i])).ToArray()
                 : null;
-            double? mirrored = runs.All(r => r.MirroredTestAccuracy is not null) ? runs.Average(r => r.MirroredTestAccuracy!.Value) : null;
+            double? mirrored = Stat.MeanOfAll(runs.Select(r => r.MirroredTestAccuracy));
             summaries.Add(new VariantSummary(name, runs.Length, mean, std, pooled.Accuracy, pooled.MacroF1,
                 pooled.PerClass.ToDictionary(c => c.Label, c => c.Recall), accuracies,
                 runs.Sum(r => r.Seconds), runs.Average(r => r.TrainImagesPerSecond), gates, mirrored));

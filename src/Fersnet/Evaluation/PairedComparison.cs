@@ -36,12 +36,12 @@ public sealed record PairedComparison(
     public string MeanDifferenceText => SignedPoints(MeanDifference);
 
     /// <summary>
-    /// A difference of accuracies (0..1) in points with its sign. Rounded first: a difference that is zero up to
-    /// floating-point error (-1e-17) would otherwise print as "-+0.00" (.NET falls back to the positive section and
-    /// keeps the minus sign).
+    /// A difference of accuracies (0..1) in points with its sign. Rounded first, and a negative zero made positive
+    /// (adding 0.0): a difference that is zero up to floating-point error (-1e-17) would otherwise print as "-+0.00"
+    /// (.NET falls back to the positive section and keeps the minus sign).
     /// </summary>
     public static string SignedPoints(double fraction) =>
-        (Math.Round(fraction * 100, 2) + 0.0).ToString("+0.00;-0.00;+0.00", CultureInfo.InvariantCulture);
+        (Math.Round(fraction * 100, 2) + 0.0).ToString("+0.00;-0.00", CultureInfo.InvariantCulture);
 
     /// <summary>The 97.5% quantile of Student's t with <paramref name="degrees"/> degrees of freedom (two-sided 95%).</summary>
     public static double StudentT975(int degrees) => degrees switch

@@ -86,9 +86,7 @@ public sealed record SeedSummary(
             double[] foldAccuracies = folds.Select(f => perRun.Average(r => r[f].TestAccuracy)).ToArray();
             var all = perRun.SelectMany(r => folds.Select(f => r[f])).ToArray();
             var pooled = ClassificationReport.From(all.SelectMany(r => r.Actual).ToArray(), all.SelectMany(r => r.Predicted).ToArray(), labels);
-            double? mirrored = all.All(r => r.MirroredTestAccuracy is not null)
-                ? perRun.Average(r => folds.Average(f => r[f].MirroredTestAccuracy!.Value))
-                : null;
+            double? mirrored = Stat.MeanOfAll(perRun.Select(r => Stat.MeanOfAll(folds.Select(f => r[f].MirroredTestAccuracy))));
             // Per test image, how many repetitions got it wrong (the test images of a fold are the same in every file).
             var wrongCounts = folds.SelectMany(f => perRun[0][f].TestIndices.Select((_, k) => perRun.Count(r => r[f].Predicted[k] != r[f].Actual[k]))).ToArray();
             summaries.Add(new SeedVariantSummary(variant, runs.Count, folds, seedMeans, seedMeans.Average(),
@@ -99,8 +97,7 @@ public sealed record SeedSummary(
             averaged.AddRange(folds.Select((f, k) => perRun[0][f] with
             {
                 TestAccuracy = foldAccuracies[k],
-                FirstStageTestAccuracy = perRun.All(r => r[f].FirstStageTestAccuracy is not null)
-                    ? perRun.Average(r => r[f].FirstStageTestAccuracy!.Value) : null,
+                FirstStageTestAccuracy = Stat.MeanOfAll(perRun.Select(r => r[f].FirstStageTestAccuracy)),
             }));
         }
         string[] order = summaries.Select(s => s.Variant).ToArray();
