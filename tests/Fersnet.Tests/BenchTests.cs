@@ -1,6 +1,8 @@
 using System.Text.Json;
 using Fersnet.Evaluation;
 using Fersnet.Models;
+using Fersnet.Lab.Reporting;
+using Fersnet.Lab.Benchmarks;
 
 namespace Fersnet.Tests;
 

@@ -2,6 +2,8 @@ using System.Text.Json;
 using Fersnet.Data;
 using Fersnet.Evaluation;
 using Fersnet.Training;
+using Fersnet.Lab.Experiments;
+using Fersnet.Serialization;
 
 namespace Fersnet.Tests;
 
@@ -20,7 +22,7 @@ public class ExperimentTests
         Assert.Contains("6 training(s) finished", first.Output);
 
         // Results: one line per (variant, fold), every test image once per variant, no subject on both sides.
-        var lines = File.ReadAllLines(Path.Combine(outDir, "results.jsonl")).Select(l => JsonSerializer.Deserialize<FoldResult>(l, Checkpoint.Json)!).ToArray();
+        var lines = File.ReadAllLines(Path.Combine(outDir, "results.jsonl")).Select(l => JsonSerializer.Deserialize<FoldResult>(l, FersnetJson.Options)!).ToArray();
         Assert.Equal(6, lines.Length);
         var samples = DatasetReader.Read(TestPaths.CkPlus).Samples;
         var subjects = samples.Select(s => s.Subject).Distinct().Order(StringComparer.Ordinal).Take(12).ToHashSet();
@@ -127,7 +129,7 @@ public class ExperimentTests
         using var dir = new TempDir();
         string[] Args(string name, params string[] extra) => ["experiment", "--data", TestPaths.CkPlus, "--folds", "2", "--epochs", "1", "--width", "8",
             "--subjects", "12", "--variants", "single", "--out", dir.Combine(name), "--name", name, .. extra];
-        FoldResult[] Results(string name) => File.ReadAllLines(dir.Combine(name, "results.jsonl")).Select(l => JsonSerializer.Deserialize<FoldResult>(l, Checkpoint.Json)!).OrderBy(r => r.Fold).ToArray();
+        FoldResult[] Results(string name) => File.ReadAllLines(dir.Combine(name, "results.jsonl")).Select(l => JsonSerializer.Deserialize<FoldResult>(l, FersnetJson.Options)!).OrderBy(r => r.Fold).ToArray();
 
         Assert.Equal(0, CliRunner.Run(Args("first")).ExitCode);
         var reseeded = CliRunner.Run(Args("reseeded", "--train-seed", "5", "--notebook", dir.Combine("RESULTS.md")));
@@ -148,7 +150,7 @@ public class ExperimentTests
             "--out", dir.Combine("x"), "--name", "x", "--notebook", dir.Combine("RESULTS.md")]);
         Assert.True(run.ExitCode == 0, run.Output);
 
-        var results = File.ReadAllLines(dir.Combine("x", "results.jsonl")).Select(l => JsonSerializer.Deserialize<FoldResult>(l, Checkpoint.Json)!).ToArray();
+        var results = File.ReadAllLines(dir.Combine("x", "results.jsonl")).Select(l => JsonSerializer.Deserialize<FoldResult>(l, FersnetJson.Options)!).ToArray();
         Assert.Equal(2, results.Length);
         int images = results.Sum(r => r.TestCount);
         foreach (var r in results)
@@ -176,7 +178,7 @@ public class ExperimentTests
         var run = CliRunner.Run(args);
         Assert.True(run.ExitCode == 0, run.Output);
 
-        var results = File.ReadAllLines(dir.Combine("x", "results.jsonl")).Select(l => JsonSerializer.Deserialize<FoldResult>(l, Checkpoint.Json)!).ToArray();
+        var results = File.ReadAllLines(dir.Combine("x", "results.jsonl")).Select(l => JsonSerializer.Deserialize<FoldResult>(l, FersnetJson.Options)!).ToArray();
         Assert.Equal(6, results.Length);
         string output = System.Text.RegularExpressions.Regex.Replace(run.Output, @"\s+", " ");   // the console wraps long lines
         foreach (var fold in new[] { 0, 1 })
@@ -269,14 +271,15 @@ public class ExperimentTests
     [Fact]
     public void Results_recorded_before_mirror_averaging_still_read_and_pair()
     {
-        var old = JsonSerializer.Deserialize<FoldResult>("""{"variant":"single","fold":0,"fingerprint":"f","trainCount":10,"validationCount":2,"testCount":2,"bestEpoch":1,"validationAccuracy":0.5,"testAccuracy":0.5,"testMacroF1":0.5,"seconds":1,"trainImagesPerSecond":100,"meanGates":null,"testIndices":[1,2],"actual":[0,1],"predicted":[0,0],"commit":null,"finishedUtc":"2026-11-28T00:00:00Z"}""", Checkpoint.Json)!;
+        var old = JsonSerializer.Deserialize<FoldResult>("""{"variant":"single","fold":0,"fingerprint":"f","trainCount":10,"validationCount":2,"testCount":2,"bestEpoch":1,"validationAccuracy":0.5,"testAccuracy":0.5,"testMacroF1":0.5,"seconds":1,"trainImagesPerSecond":100,"meanGates":null,"testIndices":[1,2],"actual":[0,1],"predicted":[0,0],"commit":null,"finishedUtc":"2026-11-28T00:00:00Z"}""", FersnetJson.Options)!;
         Assert.Null(old.MirroredTestAccuracy);
-        Assert.Null(old.AsMirrored());
-        Assert.DoesNotContain("mirrored", JsonSerializer.Serialize(old, Checkpoint.Json));
+        Assert.Null(old.AccuracyOf(Measurement.Mirrored));
+        Assert.DoesNotContain("mirrored", JsonSerializer.Serialize(old, FersnetJson.Options));
 
         var measured = old with { MirroredTestAccuracy = 1.0, MirroredPredicted = [0, 1] };
         var comparison = Assert.Single(PairedComparison.Mirrored([old, measured with { Fold = 1, TestIndices = [3, 4] }], ["single"]));
-        Assert.Equal("single" + FoldResult.MirroredSuffix, comparison.Variant);
+        Assert.Equal(("single", Measurement.Mirrored, "single", Measurement.Plain), (comparison.Variant, comparison.VariantMeasurement, comparison.Baseline, comparison.BaselineMeasurement));
+        Assert.Equal("single (mirror-averaged)", comparison.VariantLabel);
         Assert.Equal([1], comparison.Folds);                            // only the fold that measured it
         Assert.Equal(0.5, comparison.MeanDifference, 9);
         var summary = Assert.Single(Experiment.Summarise([old, measured with { Fold = 1 }], new LabelSet([Expression.Anger, Expression.Happiness]), ["single"]));
@@ -324,7 +327,8 @@ public class ExperimentTests
         IReadOnlyList<FoldResult> tuned1 = [Fold("fersnet+synth", 0, 0.80, [1, 2]) with { FirstStageTestAccuracy = 0.90 }, Fold("fersnet+synth", 1, 0.90, [3, 4]) with { FirstStageTestAccuracy = 0.90 }];
         IReadOnlyList<FoldResult> tuned2 = [Fold("fersnet+synth", 0, 0.90, [1, 2]) with { FirstStageTestAccuracy = 0.70 }, Fold("fersnet+synth", 1, 0.90, [3, 4])];
         var beforeAfter = Assert.Single(SeedSummary.From("t", "cmd", [("a", tuned1), ("b", tuned2)], ["fersnet+synth"], labels).Comparisons);
-        Assert.Equal(("fersnet+synth", "fersnet+synth" + FoldResult.FirstStageSuffix), (beforeAfter.Variant, beforeAfter.Baseline));
+        Assert.Equal(("fersnet+synth", "fersnet+synth before fine-tuning"), (beforeAfter.VariantLabel, beforeAfter.BaselineLabel));
+        Assert.Equal(Measurement.FirstStage, beforeAfter.BaselineMeasurement);
         Assert.Equal([0], beforeAfter.Folds);                                               // fold 1: seed 2 has no first stage
         Assert.Equal(0.05, beforeAfter.MeanDifference, 9);                                  // 0.85 after, 0.80 before
     }
@@ -335,7 +339,7 @@ public class ExperimentTests
         using var dir = new TempDir();
         var labels = new LabelSet([Expression.Anger, Expression.Happiness]);
         void Write(string name, params FoldResult[] results) =>
-            File.WriteAllLines(dir.Combine(name), results.Select(r => JsonSerializer.Serialize(r, Checkpoint.Json)));
+            File.WriteAllLines(dir.Combine(name), results.Select(r => JsonSerializer.Serialize(r, FersnetJson.Options)));
         Write("a.jsonl", Fold("single", 0, 0.80, [1, 2]), Fold("single", 1, 0.90, [3, 4]));
         Write("b.jsonl", Fold("single", 0, 0.90, [1, 2]), Fold("single", 1, 0.70, [3, 4]));
         Write("c.jsonl", Fold("single", 0, 0.90, [1, 5]));
@@ -362,7 +366,7 @@ public class ExperimentTests
         string Write(string name, params FoldResult[] results)
         {
             string path = dir.Combine(name);
-            File.WriteAllLines(path, results.Select(r => JsonSerializer.Serialize(r with { Actual = [0, 1], Predicted = [0, 1] }, Checkpoint.Json)));
+            File.WriteAllLines(path, results.Select(r => JsonSerializer.Serialize(r with { Actual = [0, 1], Predicted = [0, 1] }, FersnetJson.Options)));
             return path;
         }
         string a = Write("a.jsonl", Fold("single", 0, 0.8, [1, 2]), Fold("fersnet", 0, 0.9, [1, 2]));

@@ -1,5 +1,4 @@
 using System.ComponentModel;
-using System.Globalization;
 using System.Text.Json;
 using Fersnet.Data;
 using Fersnet.Evaluation;
@@ -9,6 +8,9 @@ using Fersnet.Runtime;
 using Fersnet.Training;
 using Spectre.Console;
 using Spectre.Console.Cli;
+using Fersnet.Lab.Reporting;
+using Fersnet.Lab.Benchmarks;
+using Fersnet.Serialization;
 
 namespace Fersnet.Cli.Commands;
 
@@ -116,9 +118,9 @@ public sealed class BenchCommand(IAnsiConsole console) : Command<BenchCommand.Se
                 inferenceFacesPerSecond = trained?.FacesPerSecond.Median ?? fersnet?.InferenceFacesPerSecond.Median,
                 trainedInference = trained,
                 models = results,
-            }, new JsonSerializerOptions(Checkpoint.Json) { WriteIndented = true }) + "\n");
+            }, FersnetJson.Indented) + "\n");
         }
-        if (settings.Notebook is { } notebook) Notebook.ReplaceSection(notebook, $"bench-{settings.Preset}", Markdown(results, peak, provenance, command, config, naive, trained));
+        if (settings.Notebook is { } notebook) Notebook.ReplaceSection(notebook, $"bench-{settings.Preset}", BenchReport.SpeedSection(results, peak, provenance, command, config, naive, trained));
         return 0;
     }
 
@@ -136,41 +138,10 @@ public sealed class BenchCommand(IAnsiConsole console) : Command<BenchCommand.Se
         {
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(json))!);
             File.WriteAllText(json, JsonSerializer.Serialize(new { command, provenance, peak = new { peak.Gflops, peak.Derivation }, config, levers },
-                new JsonSerializerOptions(Checkpoint.Json) { WriteIndented = true }) + "\n");
+                FersnetJson.Indented) + "\n");
         }
         if (settings.Notebook is { } notebook)
-        {
-            var inv = CultureInfo.InvariantCulture;
-            var text = Notebook.Section($"Speed levers ({settings.Preset} preset), each before and after", command, provenance);
-            text.AppendLine($"- Peak: {peak.Derivation}");
-            text.AppendLine($"- Repetitions alternate between before and after ({config.Repetitions} after {config.Warmup} warm-up); speed-up = median of the per-repetition ratios. \"after faster\": speed-up above 1.02 (the noise of this shared machine).");
-            text.AppendLine();
-            text.AppendLine("| lever | before | after | rate before | rate after | speed-up (min–max) | after faster |");
-            text.AppendLine("|---|---|---|---|---|---|---|");
-            foreach (var l in levers)
-                text.AppendLine(string.Create(inv, $"| {l.Lever} | {l.Before} | {l.After} | {l.BeforeRate.Median:F1} {l.Unit} | {l.AfterRate.Median:F1} {l.Unit} | {l.Speedup.Median:F2}x ({l.Speedup.Min:F2}–{l.Speedup.Max:F2}) | {(l.AfterWins ? "yes" : "no")} |"));
-            Notebook.ReplaceSection(notebook, $"bench-levers-{settings.Preset}", text.ToString());
-        }
+            Notebook.ReplaceSection(notebook, $"bench-levers-{settings.Preset}", BenchReport.LeversSection(levers, peak, provenance, command, config));
         return 0;
-    }
-
-    private static string Markdown(IReadOnlyList<ModelBench> results, CpuPeak peak, Provenance provenance, string command, BenchConfig config, NaiveComparison? naive, TrainedInference? trained)
-    {
-        var inv = CultureInfo.InvariantCulture;
-        var text = Notebook.Section($"Speed ({results[0].Preset} preset)", command, provenance);
-        text.AppendLine($"- Peak: {peak.Derivation}");
-        int every = config.SynthesisEvery;
-        string cycle = config.CycleShare >= 1 ? "the whole batch" : string.Create(inv, $"{config.CycleShare:P0} of the batch");
-        text.AppendLine($"- Training: batch {config.TrainBatch}, channels-last feature maps, a synthesis step (recognition + generator + cycle pass on {cycle} + discriminator) on every {(every == 1 ? "" : Notebook.Ordinal(every) + " ")}batch{(every == 1 ? "" : ", recognition alone on the others")}; inference: recognition only, no_grad, batch {config.InferenceBatch}; medians of {config.Repetitions} repetitions (min–max) after {config.Warmup} warm-up.");
-        if (naive is not null)
-            text.AppendLine(string.Create(inv, $"- FERSNet training vs the straightforward recipe (synthesis step on every batch, whole-batch cycle, NCHW feature maps), alternating repetitions in the same run: {naive.Recipe.Median:F1} / {naive.Naive.Median:F1} img/s, speed-up {naive.Speedup.Median:F2}x (per-repetition ratios {naive.Speedup.Min:F2}–{naive.Speedup.Max:F2})"));
-        if (trained is not null)
-            text.AppendLine(string.Create(inv, $"- Trained model `{trained.Checkpoint}` (epoch {trained.Epoch}), recognition only over {trained.Faces} {trained.Source} 48x48 crops in batches of {config.InferenceBatch}: {trained.FacesPerSecond.Median:F0} faces/s ({trained.FacesPerSecond.Min:F0}–{trained.FacesPerSecond.Max:F0}), {trained.MflopPerFace:F0} MFLOP/face, {trained.Gflops:F1} GFLOP/s = {trained.PeakShare * 100:F0}% of the peak"));
-        text.AppendLine();
-        text.AppendLine("| model | train img/s | train GFLOP/img | train GFLOP/s (% peak) | inference faces/s | MFLOP/face | inference GFLOP/s (% peak) | 1-face latency ms |");
-        text.AppendLine("|---|---|---|---|---|---|---|---|");
-        foreach (var r in results)
-            text.AppendLine(string.Create(inv, $"| {r.Model} | {r.TrainImagesPerSecond.Median:F1} ({r.TrainImagesPerSecond.Min:F1}–{r.TrainImagesPerSecond.Max:F1}) | {r.TrainGflopPerImage:F2} | {r.TrainGflops:F1} ({r.TrainPeakShare * 100:F0}%) | {r.InferenceFacesPerSecond.Median:F0} ({r.InferenceFacesPerSecond.Min:F0}–{r.InferenceFacesPerSecond.Max:F0}) | {r.RecognitionMflopPerImage:F0} | {r.InferenceGflops:F1} ({r.InferencePeakShare * 100:F0}%) | {r.SingleFaceLatencyMs.Median:F2} |"));
-        return text.ToString();
     }
 }

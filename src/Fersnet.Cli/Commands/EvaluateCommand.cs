@@ -3,9 +3,12 @@ using System.Text.Json;
 using Fersnet.Data;
 using Fersnet.Evaluation;
 using Fersnet.Inference;
+using Fersnet.Runtime;
 using Fersnet.Training;
 using Spectre.Console;
 using Spectre.Console.Cli;
+using Fersnet.Lab.Reporting;
+using Fersnet.Serialization;
 
 namespace Fersnet.Cli.Commands;
 
@@ -30,6 +33,10 @@ public sealed class EvaluateCommand(IAnsiConsole console) : Command<EvaluateComm
         [Description("Average each face's class probabilities with its mirror image's (test-time augmentation, twice the compute).")]
         public bool Mirror { get; init; }
 
+        [CommandOption("--device <DEVICE>")]
+        [Description("cpu (default), cuda or cuda:N.")]
+        public string Device { get; init; } = "cpu";
+
         [CommandOption("--out <DIR>")]
         [Description("Where to write report.json and confusion.png (default: beside the checkpoint).")]
         public string? Out { get; init; }
@@ -42,7 +49,7 @@ public sealed class EvaluateCommand(IAnsiConsole console) : Command<EvaluateComm
     {
         try
         {
-            using var model = TrainedModel.Load(settings.Checkpoint);
+            using var model = TrainedModel.Load(settings.Checkpoint, ComputeDevice.Parse(settings.Device));
             var scan = DatasetReader.Read(settings.Data);
             string? split = settings.Split ?? (scan.Layout is DatasetLayout.Fer2013Folders or DatasetLayout.Fer2013Csv ? "PrivateTest" : null);
             if (split is not null)
@@ -65,12 +72,12 @@ public sealed class EvaluateCommand(IAnsiConsole console) : Command<EvaluateComm
                 mirror = settings.Mirror,
                 skipped = set.Skipped.Count,
                 report,
-            }, new JsonSerializerOptions(Training.Checkpoint.Json) { WriteIndented = true }));
+            }, FersnetJson.Indented));
             Plots.ConfusionMatrix(report, Path.Combine(outDir, "confusion.png"));
             Render(report, set.Skipped.Count, outDir);
             return 0;
         }
-        catch (Exception e) when (e is DatasetException or CheckpointException)
+        catch (Exception e) when (e is DatasetException or CheckpointException or DeviceUnavailableException or ArgumentException)
         {
             console.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
             return 1;

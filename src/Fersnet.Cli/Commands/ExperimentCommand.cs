@@ -1,9 +1,12 @@
 using System.ComponentModel;
 using Fersnet.Data;
 using Fersnet.Evaluation;
+using Fersnet.Models;
+using Fersnet.Runtime;
 using Fersnet.Training;
 using Spectre.Console;
 using Spectre.Console.Cli;
+using Fersnet.Lab.Experiments;
 
 namespace Fersnet.Cli.Commands;
 
@@ -102,17 +105,19 @@ public sealed class ExperimentCommand(IAnsiConsole console) : Command<Experiment
             fineTune.Validate();
             var variants = settings.Variants.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(v => Variant.Parse(v, fineTune)).ToArray();
             var train = settings.TrainSeed is { } trainSeed ? settings.ToTrainConfig() with { Seed = trainSeed } : settings.ToTrainConfig();
-            var config = new ExperimentConfig(Path.GetFullPath(settings.Data), settings.Folds, settings.Seed, settings.Width ?? 16, 48, settings.ValidationSplit, settings.Subjects, train, settings.GateBias);
+            var labels = DatasetReader.Read(settings.Data).Labels;
+            // Each variant sets its own kind (ExperimentConfig.ModelFor): the template's is a placeholder.
+            var model = settings.ToModelConfig(ModelKind.Fersnet, labels.Count);
+            var config = new ExperimentConfig(Path.GetFullPath(settings.Data), settings.Folds, settings.Seed, model, settings.ValidationSplit, settings.Subjects, train);
             Directory.CreateDirectory(settings.Out);
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(results))!);
             string scratch = Path.Combine("runs", "experiments", name);
-            var experiment = new Experiment(config, variants, results, scratch) { FigureDirectory = settings.Out };
+            var experiment = new Experiment(config, variants, results, scratch) { FigureDirectory = settings.Out, Device = ComputeDevice.Parse(settings.Device) };
             experiment.Log += line => console.MarkupLineInterpolated($"{DateTime.Now:HH:mm:ss} {line}");
             experiment.TrainingStarted += (trainer, variant, fold) =>
                 trainer.EpochCompleted += m => console.MarkupLineInterpolated(
                     $"  {variant.Name} fold {fold + 1} epoch {m.Epoch}/{trainer.Config.Epochs}: train {m.TrainAccuracy * 100:F1}% {(m.ValidationAccuracy is { } v ? $"val {v * 100:F1}%" : "no validation")} {m.ImagesPerSecond:F0} img/s");
 
-            var labels = DatasetReader.Read(config.Data).Labels;
             if (!settings.ReportOnly)
             {
                 int done = experiment.ReadResults().Count(r => variants.Any(v => v.Name == r.Variant));
@@ -126,7 +131,7 @@ public sealed class ExperimentCommand(IAnsiConsole console) : Command<Experiment
             Render(document);
             return 0;
         }
-        catch (Exception e) when (e is DatasetException or ArgumentException or InvalidDataException or CheckpointException)
+        catch (Exception e) when (e is DatasetException or ArgumentException or InvalidDataException or CheckpointException or DeviceUnavailableException)
         {
             console.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
             return 1;
@@ -149,6 +154,6 @@ public sealed class ExperimentCommand(IAnsiConsole console) : Command<Experiment
                 ExperimentReport.PaperCkPlus.TryGetValue(s.Variant, out var p) ? $"{p:F2}" : "");
         console.Write(table);
         foreach (var c in document.Comparisons)
-            console.MarkupLineInterpolated($"{c.Variant} vs {c.Baseline} ({c.BaselineSource}), {c.Folds.Length} paired folds: {c.MeanAccuracy * 100:F2} vs {c.BaselineMeanAccuracy * 100:F2}, difference {c.MeanDifferenceText} ± {c.StdDifference * 100:F2} points (95% interval {c.Interval95Text}), wins/ties/losses {c.Wins}/{c.Ties}/{c.Losses}");
+            console.MarkupLineInterpolated($"{c.VariantLabel} vs {c.BaselineLabel} ({c.BaselineSource}), {c.Folds.Length} paired folds: {c.MeanAccuracy * 100:F2} vs {c.BaselineMeanAccuracy * 100:F2}, difference {c.MeanDifferenceText} ± {c.StdDifference * 100:F2} points (95% interval {c.Interval95Text}), wins/ties/losses {c.Wins}/{c.Ties}/{c.Losses}");
     }
 }

@@ -3,6 +3,8 @@ using Fersnet.Data;
 using Fersnet.Evaluation;
 using Spectre.Console;
 using Spectre.Console.Cli;
+using Fersnet.Lab.Experiments;
+using Fersnet.Lab.Reporting;
 
 namespace Fersnet.Cli.Commands;
 
@@ -54,7 +56,7 @@ public sealed class SeedsCommand(IAnsiConsole console) : Command<SeedsCommand.Se
             var variants = settings.Variants.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             var summary = SeedSummary.From(settings.Name, command, runs, variants, labels);
             if (settings.Json is { } json) summary.WriteJson(json);
-            if (settings.Notebook is { } notebook) Evaluation.Notebook.ReplaceSection(notebook, summary.Name, summary.Markdown());
+            if (settings.Notebook is { } notebook) Notebook.ReplaceSection(notebook, summary.Name, summary.Markdown());
 
             var table = new Table().Border(TableBorder.Rounded).Title(Markup.Escape(summary.Name))
                 .AddColumns("variant", "seeds", "folds", "per seed", "mean ± std between seeds", "pooled");
@@ -63,7 +65,7 @@ public sealed class SeedsCommand(IAnsiConsole console) : Command<SeedsCommand.Se
                     $"{v.MeanAccuracy * 100:F2} ± {v.SeedStd * 100:F2}", $"{v.PooledAccuracy * 100:F2}");
             console.Write(table);
             foreach (var c in summary.Comparisons)
-                console.MarkupLineInterpolated($"{c.Variant} vs {c.Baseline}, seed-averaged, {c.Folds.Length} paired folds: difference {c.MeanDifferenceText} points (95% interval {c.Interval95Text}), wins/ties/losses {c.Wins}/{c.Ties}/{c.Losses}");
+                console.MarkupLineInterpolated($"{c.VariantLabel} vs {c.BaselineLabel}, seed-averaged, {c.Folds.Length} paired folds: difference {c.MeanDifferenceText} points (95% interval {c.Interval95Text}), wins/ties/losses {c.Wins}/{c.Ties}/{c.Losses}");
             return 0;
         }
         catch (Exception e) when (e is DatasetException or ArgumentException or InvalidDataException)

@@ -1,6 +1,8 @@
 using System.ComponentModel;
 using Fersnet.Data;
 using Fersnet.Models;
+using Fersnet.Lab.Reporting;
+using Fersnet.Runtime;
 using Fersnet.Training;
 using Spectre.Console;
 using Spectre.Console.Cli;
@@ -19,10 +21,6 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
         [CommandOption("--model <KIND>")]
         [Description("fersnet (default), hard or single.")]
         public string Model { get; init; } = "fersnet";
-
-        [CommandOption("--preset <NAME>")]
-        [Description("lite (48x48, widths 16..128: for CPUs; default) or paper (96x96, 256 channels: for GPUs).")]
-        public string Preset { get; init; } = "lite";
 
         [CommandOption("--val <DIR>")]
         [Description("Separate validation dataset. FER2013 validates on PublicTest by default.")]
@@ -63,7 +61,7 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
         {
             trainer = settings.Resume ? ResumeTrainer(settings, runDirectory) : NewTrainer(settings, runDirectory);
         }
-        catch (Exception e) when (e is DatasetException or CheckpointException or ArgumentException)
+        catch (Exception e) when (e is DatasetException or CheckpointException or ArgumentException or DeviceUnavailableException)
         {
             console.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
             return 1;
@@ -110,19 +108,17 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
         var data = new DataConfig(Path.GetFullPath(settings.Data!), settings.Validation is null ? null : Path.GetFullPath(settings.Validation), settings.ValidationSplit, settings.Seed,
             SplitList(settings.TrainSplits), SplitList(settings.ValidationSplits));
         var labels = DatasetReader.Read(data.Path).Labels;
-        var kind = ModelFactory.ParseKind(settings.Model);
-        var model = ModelConfig.FromPreset(settings.Preset, kind, labels.Count);
-        if (settings.Width is { } width) model = model with { Width = width };
-        if (settings.GateBias is { } gateBias) model = model with { GateBias = gateBias };
+        var model = settings.ToModelConfig(ModelFactory.ParseKind(settings.Model), labels.Count);
         var config = settings.ToTrainConfig();
-        return Trainer.Create(model, config, labels, data);
+        return Trainer.Create(model, config, labels, data, ComputeDevice.Parse(settings.Device));
     }
 
     private static string[]? SplitList(string? names) =>
         names?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
     private static Trainer ResumeTrainer(Settings settings, string runDirectory) =>
-        Trainer.Resume(Path.Combine(runDirectory, "last.ckpt"), config => settings.Epochs is { } epochs ? config with { Epochs = epochs } : config);
+        Trainer.Resume(Path.Combine(runDirectory, "last.ckpt"), config => settings.Epochs is { } epochs ? config with { Epochs = epochs } : config,
+            ComputeDevice.Parse(settings.Device));
 
     private void TrainWithProgress(Trainer trainer, TrainingData sets, string runDirectory, CancellationToken cancellationToken)
     {
@@ -143,14 +139,13 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
                     task.Description = Markup.Escape($"epoch {p.Epoch + 1}/{trainer.Config.Epochs} {terms} acc {p.Accuracy * 100:F1}% {p.ImagesPerSecond:F0} img/s");
                     task.Value = p.Batch;
                 };
-                int reported = trainer.History.Count;
-                var done = Task.Run(() => trainer.Fit(sets.Train, sets.Validation, runDirectory, cancellationToken), cancellationToken);
-                while (!done.Wait(500))
+                // Raised on this thread after each epoch's checkpoint: the command reports it and draws the curves.
+                trainer.EpochCompleted += m =>
                 {
-                    while (reported < trainer.History.Count) ReportEpoch(trainer.History[reported++]);
-                }
-                while (reported < trainer.History.Count) ReportEpoch(trainer.History[reported++]);
-                done.GetAwaiter().GetResult();
+                    ReportEpoch(m);
+                    Plots.TrainingCurves(trainer.History, Path.Combine(runDirectory, "curves.png"));
+                };
+                trainer.Fit(sets.Train, sets.Validation, runDirectory, cancellationToken);
             });
     }
 

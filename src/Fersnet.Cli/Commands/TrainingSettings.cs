@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using Fersnet.Data;
+using Fersnet.Models;
 using Fersnet.Training;
 using Spectre.Console.Cli;
 
@@ -8,20 +9,29 @@ namespace Fersnet.Cli.Commands;
 /// <summary>The training options that <c>train</c> and <c>experiment</c> share, and the <see cref="TrainConfig"/> they make.</summary>
 public class TrainingSettings : CommandSettings
 {
+    [CommandOption("--device <DEVICE>")]
+    [Description("cpu (default), cuda or cuda:N. CUDA needs the TorchSharp-cuda package instead of TorchSharp-cpu (README).")]
+    public string Device { get; init; } = "cpu";
+
+    [CommandOption("--preset <NAME>")]
+    [Description("lite (48x48, widths 16..128: for CPUs; default) or paper (96x96, 256 channels: for GPUs).")]
+    public string Preset { get; init; } = "lite";
+
     [CommandOption("--width <N>")]
-    [Description("First-block width of the lite preset (default 16).")]
+    [Description("First-block width (the lite preset's: 16).")]
     public int? Width { get; init; }
 
     [CommandOption("--epochs <N>")]
-    [Description("Epochs to train (default 30).")]
+    [Description("Epochs to train (default: the training config's, 30). With --resume: train the run up to N epochs.")]
     public int? Epochs { get; init; }
 
     [CommandOption("--batch-size <N>")]
-    public int BatchSize { get; init; } = 64;
+    [Description("Faces per optimiser step (default: the training config's).")]
+    public int? BatchSize { get; init; }
 
     [CommandOption("--lr <RATE>")]
-    [Description("Peak learning rate (default 0.002, cosine decay).")]
-    public double LearningRate { get; init; } = 2e-3;
+    [Description("Peak learning rate of AdamW, cosine decay (default: the training config's).")]
+    public double? LearningRate { get; init; }
 
     [CommandOption("--seed <N>")]
     public int Seed { get; init; } = 1;
@@ -73,11 +83,22 @@ public class TrainingSettings : CommandSettings
     [CommandOption("--no-augment")]
     public bool NoAugment { get; init; }
 
-    public TrainConfig ToTrainConfig() => new()
+    /// <summary>The architecture of <paramref name="kind"/> for <paramref name="classes"/> expressions: the preset, with
+    /// --width and --gate-bias where given.</summary>
+    public ModelConfig ToModelConfig(ModelKind kind, int classes)
     {
-        Epochs = Epochs ?? 30,
-        BatchSize = BatchSize,
-        LearningRate = LearningRate,
+        var model = ModelConfig.FromPreset(Preset, kind, classes);
+        if (Width is { } width) model = model with { Width = width };
+        if (GateBias is { } gateBias) model = model with { GateBias = gateBias };
+        return model;
+    }
+
+    /// <summary>The training config: <see cref="TrainConfig"/>'s defaults (each written there once) and the options given.</summary>
+    public TrainConfig ToTrainConfig() => Defaults with
+    {
+        Epochs = Epochs ?? Defaults.Epochs,
+        BatchSize = BatchSize ?? Defaults.BatchSize,
+        LearningRate = LearningRate ?? Defaults.LearningRate,
         Seed = Seed,
         SynthesisWarmupEpochs = SynthesisWarmup,
         SynthesisGradientsIntoFer = !NoSynthesisIntoFer,
@@ -87,9 +108,11 @@ public class TrainingSettings : CommandSettings
         InitFrom = InitFrom,
         SelectionStart = SelectFrom,
         WeightAverageDecay = WeightAverageDecay,
-        Losses = new LossWeights { Synthesis = SynthesisWeight },
+        Losses = Defaults.Losses with { Synthesis = SynthesisWeight },
         Augment = NoAugment ? AugmentConfig.None : new AugmentConfig(),
         Adversarial = Enum.TryParse<AdversarialLoss>(Adversarial, ignoreCase: true, out var loss)
             ? loss : throw new ArgumentException($"unknown adversarial loss '{Adversarial}' (known: lsgan, hinge)"),
     };
+
+    private static readonly TrainConfig Defaults = new();
 }

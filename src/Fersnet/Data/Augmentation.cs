@@ -33,10 +33,11 @@ public sealed class Augmenter(AugmentConfig config, Generator generator)
         using var scope = NewDisposeScope();
         long batch = images.shape[0], height = images.shape[2];
 
-        Tensor Uniform(double range) => (rand([batch], generator: generator) * 2 - 1) * range;   // (B) in [-range, range]
+        // Drawn on the host generator (one random stream for the run, whatever the device), then moved to the images.
+        Tensor Uniform(double range) => ((rand([batch], generator: generator) * 2 - 1) * range).to(images.device);   // (B) in [-range, range]
         var angle = Uniform(Config.MaxRotationDegrees * Math.PI / 180);
         var scale = 1 + Uniform(Config.MaxScale);
-        var flip = where(rand([batch], generator: generator) < Config.FlipProbability, -1f, 1f);
+        var flip = where(rand([batch], generator: generator) < Config.FlipProbability, -1f, 1f).to(images.device);
         var shiftX = Uniform(Config.MaxShift * 2 / height);   // normalised coordinates span 2 over the image
         var shiftY = Uniform(Config.MaxShift * 2 / height);
 

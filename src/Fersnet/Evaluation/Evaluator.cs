@@ -19,56 +19,61 @@ public static class Evaluator
     /// than 256 here (the activations stay in cache).</summary>
     /// <param name="mirror">Test-time augmentation: average the class probabilities of each face and of its mirror
     /// image (the training augmentation flips faces, so both are faces the model knows). Twice the compute.</param>
-    public static Predictions Predict(MultiTaskModel model, FaceTensorSet set, int batchSize = 64, bool mirror = false)
+    public static Predictions Predict(MultiTaskModel model, FaceTensorSet set, int batchSize = 64, bool mirror = false) =>
+        Run(model, set, batchSize, mirror, measureGates: false, out _);
+
+    /// <summary>
+    /// <see cref="Predict"/>, also measuring each ConvFLU's mean update gate z over the set (how much each branch takes
+    /// from the other); <paramref name="meanGates"/> is null for a model without gates.
+    /// </summary>
+    public static Predictions PredictWithGates(MultiTaskModel model, FaceTensorSet set, out IReadOnlyList<double>? meanGates) =>
+        Run(model, set, 64, mirror: false, measureGates: true, out meanGates);
+
+    private static Predictions Run(MultiTaskModel model, FaceTensorSet set, int batchSize, bool mirror, bool measureGates,
+        out IReadOnlyList<double>? meanGates)
     {
         bool wasTraining = model.training;
         model.eval();
         try
         {
             using var _ = no_grad();
+            var device = model.parameters().First().device;
             var probabilities = new List<Tensor>();
-            double lossSum = 0;
+            Tensor? gateSum = null;                                               // (G) sum of batch means × batch size
+            var lossSum = zeros(1, ScalarType.Float64, device: device);          // summed on the device, read once
             for (long start = 0; start < set.Count; start += batchSize)
             {
                 using var scope = NewDisposeScope();
                 long length = Math.Min(batchSize, set.Count - start);
-                var images = set.Images.narrow(0, start, length);                 // (b,1,H,W)
-                var labels = set.Labels.narrow(0, start, length);                 // (b)
-                var p = nn.functional.softmax(model.call(images, null).FerLogits, 1); // (b,classes)
+                var images = set.Images.narrow(0, start, length).to(device);     // (b,1,H,W)
+                var labels = set.Labels.narrow(0, start, length).to(device);     // (b)
+                var output = measureGates ? model.ForwardMeasuringGates(images, null) : model.call(images, null);
+                var p = nn.functional.softmax(output.FerLogits, 1);                // (b,classes)
                 if (mirror)
                     p = (p + nn.functional.softmax(model.call(images.flip(3), null).FerLogits, 1)) / 2;
                 // The loss of what is predicted: −log of the (averaged) probability of the true class.
-                lossSum += nn.functional.nll_loss(p.clamp_min(1e-12).log(), labels, reduction: nn.Reduction.Sum).item<float>();
-                probabilities.Add(p.MoveToOuterDisposeScope());
+                lossSum.add_(nn.functional.nll_loss(p.clamp_min(1e-12).log(), labels, reduction: nn.Reduction.Sum).to(ScalarType.Float64));
+                if (output.GateMeans is { } gates)
+                {
+                    var weighted = gates.to(ScalarType.Float64) * length;        // (G)
+                    if (gateSum is null) gateSum = weighted.MoveToOuterDisposeScope();
+                    else gateSum.add_(weighted);
+                }
+                probabilities.Add(p.cpu().MoveToOuterDisposeScope());
             }
             var all = cat(probabilities, 0);                                      // (N,classes)
             foreach (var p in probabilities) p.Dispose();
             var predicted = all.argmax(1).data<long>().Select(v => (int)v).ToArray();
             var actual = set.Labels.data<long>().Select(v => (int)v).ToArray();
-            return new Predictions(all, predicted, actual, set.Count == 0 ? 0 : lossSum / set.Count);
+            meanGates = gateSum is null ? null : (gateSum / set.Count).cpu().data<double>().ToArray();
+            gateSum?.Dispose();
+            double loss = lossSum.item<double>();
+            lossSum.Dispose();
+            return new Predictions(all, predicted, actual, set.Count == 0 ? 0 : loss / set.Count);
         }
         finally
         {
             model.train(wasTraining);
-        }
-    }
-
-    /// <summary>
-    /// <see cref="Predict"/>, also measuring each ConvFLU's mean update gate z over the set (how much each branch takes
-    /// from the other); <paramref name="meanGates"/> is null for a model without gates.
-    /// </summary>
-    public static Predictions PredictWithGates(MultiTaskModel model, FaceTensorSet set, out IReadOnlyList<double>? meanGates)
-    {
-        foreach (var gate in model.Gates) { gate.ResetGateStatistics(); gate.TrackGate = true; }
-        try
-        {
-            var predictions = Predict(model, set);
-            meanGates = model.Gates.Count == 0 ? null : model.Gates.Select(g => g.MeanGate ?? double.NaN).ToArray();
-            return predictions;
-        }
-        finally
-        {
-            foreach (var gate in model.Gates) gate.TrackGate = false;
         }
     }
 }

@@ -1,6 +1,8 @@
 using Fersnet.Data;
 using Fersnet.Models;
 using Fersnet.Training;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace Fersnet.Inference;
 
@@ -17,8 +19,9 @@ public sealed class TrainedModel : IDisposable
         (Model, Labels, Header, Path) = (model, labels, header, path);
     }
 
+    /// <param name="device">Where the model runs (default: the CPU); see <see cref="Runtime.ComputeDevice"/>.</param>
     /// <exception cref="CheckpointException">Missing, damaged or mismatched checkpoint; the message names the file.</exception>
-    public static TrainedModel Load(string path)
+    public static TrainedModel Load(string path, Device? device = null)
     {
         var (header, sections) = Checkpoint.Load(path);
         if (!sections.TryGetValue("model", out var weights)) throw new CheckpointException(path, "has no model weights");
@@ -32,7 +35,7 @@ public sealed class TrainedModel : IDisposable
             model.Dispose();
             throw new CheckpointException(path, e.Message, e);
         }
-        model.eval();
+        model.to(device ?? CPU).eval();
         return new TrainedModel(model, new LabelSet(header.Labels), header, path);
     }
 

@@ -35,29 +35,17 @@ public sealed class ConvFlu : Module<Tensor, Tensor, Tensor>
         RegisterComponents();
     }
 
-    private double _gateSum;
-    private long _gateCount;
-
-    /// <summary>When set, each forward adds its mean update gate z to <see cref="MeanGate"/>.</summary>
-    public bool TrackGate { get; set; }
-
-    /// <summary>Mean z over the forwards tracked since <see cref="ResetGateStatistics"/>: how much this branch takes from the other.</summary>
-    public double? MeanGate => _gateCount == 0 ? null : _gateSum / _gateCount;
-
-    public void ResetGateStatistics() => (_gateSum, _gateCount) = (0, 0);
-
     /// <param name="fx">(B,C,H,W) this branch's features</param>
     /// <param name="fy">(B,C,H,W) the other branch's features</param>
     /// <returns>(B,C,H,W) this branch's features after taking what it gates in from the other</returns>
-    public override Tensor forward(Tensor fx, Tensor fy)
+    public override Tensor forward(Tensor fx, Tensor fy) => ForwardWithGate(fx, fy).Output;
+
+    /// <summary>The forward pass that also returns its update gate z (B,C,H,W): how much this branch takes from the
+    /// other, for whoever measures it (no state is kept here).</summary>
+    public (Tensor Output, Tensor Z) ForwardWithGate(Tensor fx, Tensor fy)
     {
         var (r, z) = Gates(fx, fy);
-        if (TrackGate)
-        {
-            _gateSum += z.mean().item<float>() * fx.shape[0];
-            _gateCount += fx.shape[0];
-        }
-        return Mix(fx, Candidate(fx, fy, r), z);
+        return (Mix(fx, Candidate(fx, fy, r), z), z);
     }
 
     /// <summary>r = σ(W_r * [Fx,Fy]), z = σ(W_z * [Fx,Fy]), each (B,C,H,W).</summary>

@@ -59,25 +59,39 @@ public sealed class FersNet : MultiTaskModel
 
     /// <summary>
     /// The FES-side unit of the last depth feeds only the decoder: a recognition-only pass (no target) skips it,
-    /// unless its gate statistics are being collected.
+    /// unless its gate is being measured.
     /// </summary>
-    private bool SynthesisNeeds(int depth, Tensor? targetLabel) =>
-        targetLabel is not null || depth < ModelConfig.Blocks - 1 || fes_flus[depth].TrackGate;
+    private static bool SynthesisNeeds(int depth, Tensor? targetLabel, bool measureGates) =>
+        targetLabel is not null || depth < ModelConfig.Blocks - 1 || measureGates;
 
-    public override MultiTaskOutput forward(Tensor x, Tensor? targetLabel)
+    public override MultiTaskOutput forward(Tensor x, Tensor? targetLabel) => Run(x, targetLabel, measureGates: false);
+
+    public override MultiTaskOutput ForwardMeasuringGates(Tensor x, Tensor? targetLabel) => Run(x, targetLabel, measureGates: true);
+
+    private MultiTaskOutput Run(Tensor x, Tensor? targetLabel, bool measureGates)
     {
         var shared = MemoryLayout.Preferred(stem.call(x));                // (B,w,H,W)
         Tensor fer = shared, fes = shared;
+        var zFer = new List<Tensor>();
+        var zFes = new List<Tensor>();
         for (int depth = 0; depth < ModelConfig.Blocks; depth++)
         {
             fer = fer_blocks[depth].call(fer);                            // (B,C_d,H/2^(d+1),W/2^(d+1))
             fes = fes_blocks[depth].call(fes);                            // same shape
             var ferSeenBySynthesis = SynthesisGradientsIntoFer ? fer : fer.detach();
-            (fer, fes) = (fer_flus[depth].call(fer, fes),
-                          SynthesisNeeds(depth, targetLabel) ? fes_flus[depth].call(fes, ferSeenBySynthesis) : fes);
+            var (ferNext, zr) = fer_flus[depth].ForwardWithGate(fer, fes);
+            if (SynthesisNeeds(depth, targetLabel, measureGates))
+            {
+                var (fesNext, zs) = fes_flus[depth].ForwardWithGate(fes, ferSeenBySynthesis);
+                fes = fesNext;
+                if (measureGates) zFes.Add(zs.mean());                    // ()
+            }
+            fer = ferNext;
+            if (measureGates) zFer.Add(zr.mean());                        // ()
         }
         var logits = fer_head.call(fer);                                  // (B,classes)
         var image = targetLabel is null ? null : fes_decoder.call(fes, targetLabel);   // (B,1,H,W)
-        return new MultiTaskOutput(logits, image);
+        var gates = measureGates ? stack([.. zFer, .. zFes]) : null;     // (2·depths)
+        return new MultiTaskOutput(logits, image, gates);
     }
 }

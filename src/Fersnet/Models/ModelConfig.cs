@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace Fersnet.Models;
 
 /// <summary>The three networks of the paper's ablation.</summary>
@@ -51,8 +53,10 @@ public sealed record ModelConfig(
     public int BlockWidth(int block) => ConstantWidth ? Width : Width << block;
 
     /// <summary>Side of the deepest feature map (after four poolings).</summary>
+    [JsonIgnore]
     public int BottleneckSize => ImageSize / 16;
 
+    [JsonIgnore]
     public bool HasSynthesis => Kind != ModelKind.Single;
 
     public void Validate()

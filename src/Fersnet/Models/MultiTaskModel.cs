@@ -8,7 +8,9 @@ namespace Fersnet.Models;
 /// <summary>What a forward pass returns: recognition logits, and the synthesised face when a target was given.</summary>
 /// <param name="FerLogits">(B,classes)</param>
 /// <param name="Synthesized">(B,1,H,W) in [-1,1], or null for recognition-only passes and single-task models</param>
-public sealed record MultiTaskOutput(Tensor FerLogits, Tensor? Synthesized);
+/// <param name="GateMeans">(G) each ConvFLU's update gate z averaged over the batch, in <see cref="MultiTaskModel.Gates"/>
+/// order; only from <see cref="MultiTaskModel.ForwardMeasuringGates"/> of a model with gates, else null</param>
+public sealed record MultiTaskOutput(Tensor FerLogits, Tensor? Synthesized, Tensor? GateMeans = null);
 
 /// <summary>
 /// Common shape of the three networks: <c>forward(x, targetLabel)</c> with x (B,1,H,W) in [-1,1] and
@@ -20,6 +22,12 @@ public abstract class MultiTaskModel(string name, ModelConfig config) : Module<T
 
     /// <summary>The ConvFLU units, FER-side then FES-side per depth; empty for the baselines.</summary>
     public virtual IReadOnlyList<ConvFlu> Gates => [];
+
+    /// <summary>
+    /// The forward pass that also measures each ConvFLU's mean update gate (<see cref="MultiTaskOutput.GateMeans"/>):
+    /// how much each branch takes from the other. Models without gates return their plain forward.
+    /// </summary>
+    public virtual MultiTaskOutput ForwardMeasuringGates(Tensor x, Tensor? targetLabel) => call(x, targetLabel);
 
     /// <summary>Parameters that only synthesis losses train (decoder); the rest is shared with recognition.</summary>
     public abstract IEnumerable<Parameter> SynthesisParameters();

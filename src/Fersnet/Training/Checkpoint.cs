@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 using System.Text.Json;
-using System.Text.Json.Serialization;
+using Fersnet.Serialization;
 using Fersnet.Data;
 using Fersnet.Models;
 
@@ -45,20 +45,13 @@ public static class Checkpoint
     private static readonly byte[] Magic = "FERSNET-CKPT"u8.ToArray();
     private const int FormatVersion = 1;
 
-    public static readonly JsonSerializerOptions Json = new()
-    {
-        WriteIndented = false,
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
-        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
-    };
 
     public static void Save(string path, CheckpointHeader header, IReadOnlyDictionary<string, byte[]> sections)
     {
         var payload = new MemoryStream();
         using (var writer = new BinaryWriter(payload, System.Text.Encoding.UTF8, leaveOpen: true))
         {
-            writer.Write(JsonSerializer.Serialize(header, Json));
+            writer.Write(JsonSerializer.Serialize(header, FersnetJson.Options));
             writer.Write(sections.Count);
             foreach (var (name, bytes) in sections)
             {
@@ -106,7 +99,7 @@ public static class Checkpoint
         try
         {
             using var reader = new BinaryReader(new MemoryStream(body.ToArray()));
-            var header = JsonSerializer.Deserialize<CheckpointHeader>(reader.ReadString(), Json)
+            var header = JsonSerializer.Deserialize<CheckpointHeader>(reader.ReadString(), FersnetJson.Options)
                          ?? throw new CheckpointException(path, "has an empty header");
             int count = reader.ReadInt32();
             var sections = new Dictionary<string, byte[]>();

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Fersnet.Serialization;
 
 namespace Fersnet.Training;
 
@@ -9,10 +10,10 @@ public static class RunFiles
     public static void WriteMetrics(string path, IEnumerable<EpochMetrics> history)
     {
         string temp = path + ".tmp";
-        File.WriteAllLines(temp, history.Select(m => JsonSerializer.Serialize(m, Checkpoint.Json)));
+        File.WriteAllLines(temp, history.Select(m => JsonSerializer.Serialize(m, FersnetJson.Options)));
         File.Move(temp, path, overwrite: true);
     }
 
     public static IReadOnlyList<EpochMetrics> ReadMetrics(string path) =>
-        File.ReadLines(path).Where(l => l.Length > 0).Select(l => JsonSerializer.Deserialize<EpochMetrics>(l, Checkpoint.Json)!).ToArray();
+        File.ReadLines(path).Where(l => l.Length > 0).Select(l => JsonSerializer.Deserialize<EpochMetrics>(l, FersnetJson.Options)!).ToArray();
 }

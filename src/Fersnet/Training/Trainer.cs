@@ -40,6 +40,9 @@ public sealed class Trainer : IDisposable
     /// <summary>Raised after an epoch's checkpoint and files are written.</summary>
     public event Action<EpochMetrics>? EpochCompleted;
 
+    /// <summary>Where the model, the discriminator and each batch live (the data sets stay in host memory).</summary>
+    public Device Device { get; }
+
     /// <summary>The model that validation scores and selection keeps: the weight average when the run keeps one.</summary>
     public MultiTaskModel EvaluatedModel => average?.Model ?? Model;
 
@@ -50,7 +53,7 @@ public sealed class Trainer : IDisposable
     private readonly Augmenter augmenter;
     private Tensor? classWeights;
 
-    private Trainer(ModelConfig modelConfig, TrainConfig config, LabelSet labels, DataConfig? data)
+    private Trainer(ModelConfig modelConfig, TrainConfig config, LabelSet labels, DataConfig? data, Device? device)
     {
         config.Validate();
         if (modelConfig.Classes != labels.Count)
@@ -58,14 +61,15 @@ public sealed class Trainer : IDisposable
         Config = config;
         Labels = labels;
         Data = data;
+        Device = device ?? CPU;
         // One seed decides initial weights, shuffling, augmentation, sampled targets and dropout.
         manual_seed(config.Seed);
-        Model = ModelFactory.Create(modelConfig);
+        Model = ModelFactory.Create(modelConfig).to(Device);
         if (Model is FersNet fersnet) fersnet.SynthesisGradientsIntoFer = config.SynthesisGradientsIntoFer;
         optimizer = optim.AdamW(Model.parameters(), config.LearningRate, beta1: 0.9, beta2: 0.999, weight_decay: config.WeightDecay);
         if (modelConfig.HasSynthesis)
         {
-            Discriminator = new PatchDiscriminator(modelConfig);
+            Discriminator = new PatchDiscriminator(modelConfig).to(Device);
             // β1 = 0.5 as in DCGAN/StarGAN: momentum makes the adversarial game oscillate.
             discriminatorOptimizer = optim.AdamW(Discriminator.parameters(), config.DiscriminatorLearningRate, beta1: 0.5, beta2: 0.999, weight_decay: 0);
         }
@@ -79,9 +83,10 @@ public sealed class Trainer : IDisposable
 
     /// <summary>A new run at epoch 1, warm-started from <see cref="TrainConfig.InitFrom"/> when that is set.</summary>
     /// <exception cref="CheckpointException">The warm-start checkpoint cannot be used.</exception>
-    public static Trainer Create(ModelConfig model, TrainConfig config, LabelSet labels, DataConfig? data = null)
+    /// <param name="device">Where to train (default: the CPU); see <see cref="Runtime.ComputeDevice"/>.</param>
+    public static Trainer Create(ModelConfig model, TrainConfig config, LabelSet labels, DataConfig? data = null, Device? device = null)
     {
-        var trainer = new Trainer(model, config, labels, data);
+        var trainer = new Trainer(model, config, labels, data, device);
         if (config.InitFrom is { } init)
         {
             try
@@ -100,10 +105,11 @@ public sealed class Trainer : IDisposable
 
     /// <summary>Rebuilds a trainer from a checkpoint: weights, optimiser states, RNG states, epoch and history.</summary>
     /// <exception cref="CheckpointException">The file is missing, damaged or does not match.</exception>
-    public static Trainer Resume(string checkpointPath, Func<TrainConfig, TrainConfig>? adjust = null)
+    /// <param name="device">Where to go on training (the device may differ from the one that wrote the checkpoint).</param>
+    public static Trainer Resume(string checkpointPath, Func<TrainConfig, TrainConfig>? adjust = null, Device? device = null)
     {
         var (header, sections) = Checkpoint.Load(checkpointPath);
-        var trainer = new Trainer(header.Model, adjust?.Invoke(header.Train) ?? header.Train, new LabelSet(header.Labels), header.Data);
+        var trainer = new Trainer(header.Model, adjust?.Invoke(header.Train) ?? header.Train, new LabelSet(header.Labels), header.Data, device);
         try
         {
             ModelState.Into(trainer.Model, Section(sections, "model"), "model weights");
@@ -135,13 +141,14 @@ public sealed class Trainer : IDisposable
 
     /// <summary>
     /// Trains until <see cref="TrainConfig.Epochs"/>, from <see cref="CompletedEpochs"/>. With a run folder, writes
-    /// last.ckpt and best.ckpt, metrics.jsonl and curves.png after every epoch.
+    /// last.ckpt, best.ckpt and metrics.jsonl after every epoch (what a resumed run needs), then raises
+    /// <see cref="EpochCompleted"/>: whoever runs the trainer decides what else to draw or write.
     /// </summary>
     public void Fit(FaceTensorSet train, FaceTensorSet? validation, string? runDirectory = null, CancellationToken cancellation = default)
     {
         if (!train.LabelSet.Equals(Labels)) throw new ArgumentException("training data has other classes than the model");
         classWeights?.Dispose();
-        classWeights = Config.ClassWeights ? Losses.InverseFrequencyWeights(train.ClassCounts()) : null;
+        classWeights = Config.ClassWeights ? Losses.InverseFrequencyWeights(train.ClassCounts()).to(Device) : null;
         while (CompletedEpochs < Config.Epochs)
         {
             cancellation.ThrowIfCancellationRequested();
@@ -162,7 +169,6 @@ public sealed class Trainer : IDisposable
                 SaveCheckpoint(Path.Combine(runDirectory, "last.ckpt"));
                 if (improved) SaveCheckpoint(Path.Combine(runDirectory, "best.ckpt"), includeTrainingState: false);
                 RunFiles.WriteMetrics(Path.Combine(runDirectory, "metrics.jsonl"), History);
-                Plots.TrainingCurves(History, Path.Combine(runDirectory, "curves.png"));
             }
             EpochCompleted?.Invoke(metrics);
         }
@@ -249,11 +255,14 @@ public sealed class Trainer : IDisposable
             return terms[name] = v;
         }
 
+        images = images.to(Device);
+        labels = labels.to(Device);
         var xReal = augmenter.Apply(images);                                              // (B,1,H,W)
         Tensor? targetLabel = null, targetOneHot = null;
         if (synthesis)
         {
-            targetLabel = randint(0, Labels.Count, [labels.shape[0]], generator: dataRandom, dtype: ScalarType.Int64);   // (B)
+            // Drawn on the host generator (the run's one random stream, whatever the device), then moved.
+            targetLabel = randint(0, Labels.Count, [labels.shape[0]], generator: dataRandom, dtype: ScalarType.Int64).to(Device);   // (B)
             targetOneHot = one_hot(targetLabel, Labels.Count).to(ScalarType.Float32);                                  // (B,classes)
         }
         var output = Model.call(xReal, targetOneHot);

@@ -1,7 +1,8 @@
 using Fersnet.Training;
 using ScottPlot;
+using Fersnet.Evaluation;
 
-namespace Fersnet.Evaluation;
+namespace Fersnet.Lab.Reporting;
 
 /// <summary>PNG figures of runs and reports (ScottPlot).</summary>
 public static class Plots

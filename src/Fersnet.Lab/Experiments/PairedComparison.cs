@@ -1,7 +1,8 @@
 using System.Globalization;
-using System.Text;
+using Fersnet.Evaluation;
+using Fersnet.Lab.Reporting;
 
-namespace Fersnet.Evaluation;
+namespace Fersnet.Lab.Experiments;
 
 /// <summary>
 /// One variant against a baseline variant on the test folds both were tested on (the same test images, checked
@@ -9,6 +10,8 @@ namespace Fersnet.Evaluation;
 /// do; the per-fold differences remove that shared part.
 /// </summary>
 /// <param name="Differences">Accuracy of the variant minus the baseline's, fold by fold (0..1).</param>
+/// <param name="VariantMeasurement">Which figure of the variant's results is compared (its plain predictions unless
+/// said otherwise); likewise <paramref name="BaselineMeasurement"/>.</param>
 public sealed record PairedComparison(
     string Variant,
     string Baseline,
@@ -21,8 +24,25 @@ public sealed record PairedComparison(
     double StdDifference,
     int Wins,
     int Ties,
-    int Losses)
+    int Losses,
+    Measurement VariantMeasurement = Measurement.Plain,
+    Measurement BaselineMeasurement = Measurement.Plain)
 {
+    /// <summary>The variant as tables name it: "fersnet", "fersnet (mirror-averaged)", "fersnet+synth before fine-tuning".</summary>
+    public string VariantLabel => Label(Variant, VariantMeasurement);
+
+    /// <summary>The baseline as tables name it.</summary>
+    public string BaselineLabel => Label(Baseline, BaselineMeasurement);
+
+    /// <summary>How a measured variant is named in the notebook and the console.</summary>
+    public static string Label(string variant, Measurement measurement) => measurement switch
+    {
+        Measurement.Plain => variant,
+        Measurement.Mirrored => variant + " (mirror-averaged)",
+        Measurement.FirstStage => variant + " before fine-tuning",
+        _ => throw new ArgumentOutOfRangeException(nameof(measurement)),
+    };
+
     /// <summary>
     /// Half-width of the 95% confidence interval of <see cref="MeanDifference"/> (Student's t over the folds):
     /// an interval that contains 0 means these folds cannot tell the two apart.
@@ -85,50 +105,50 @@ public sealed record PairedComparison(
     /// Each variant's mirror-averaged predictions against its plain ones, on the folds where both were measured:
     /// the same trained models, so the difference is the test-time augmentation alone.
     /// </summary>
-    public static IReadOnlyList<PairedComparison> Mirrored(IReadOnlyList<FoldResult> results, IReadOnlyList<string> order)
-    {
-        var mirrored = results.Select(r => r.AsMirrored()).OfType<FoldResult>().ToArray();
-        return order.Select(variant => Pair(mirrored, variant + FoldResult.MirroredSuffix, results, variant, SameExperiment))
+    public static IReadOnlyList<PairedComparison> Mirrored(IReadOnlyList<FoldResult> results, IReadOnlyList<string> order) =>
+        order.Select(variant => Pair(results, variant, results, variant, SameExperiment, Measurement.Mirrored, Measurement.Plain))
             .OfType<PairedComparison>()
             .ToArray();
-    }
 
     /// <summary>
     /// Each fine-tuned variant against its own first-stage weights, fold by fold: the same trained models before and
     /// after, so the difference is the fine-tuning alone, free of the noise between two trainings.
     /// </summary>
-    public static IReadOnlyList<PairedComparison> FineTuned(IReadOnlyList<FoldResult> results, IReadOnlyList<string> order)
-    {
-        var before = results.Select(r => r.AsFirstStage()).OfType<FoldResult>().ToArray();
-        return order.Select(variant => Pair(results, variant, before, variant + FoldResult.FirstStageSuffix, SameExperiment))
+    public static IReadOnlyList<PairedComparison> FineTuned(IReadOnlyList<FoldResult> results, IReadOnlyList<string> order) =>
+        order.Select(variant => Pair(results, variant, results, variant, SameExperiment, Measurement.Plain, Measurement.FirstStage))
             .OfType<PairedComparison>()
             .ToArray();
-    }
 
     /// <summary>The comparisons as a Markdown table (the lab notebook's); <paramref name="withSource"/> names where each baseline comes from.</summary>
-    public static string MarkdownTable(IEnumerable<PairedComparison> comparisons, bool withSource)
-    {
-        var inv = CultureInfo.InvariantCulture;
-        var table = new StringBuilder();
-        table.AppendLine("| variant | baseline | folds | mean accuracy | baseline mean | difference mean ± std | 95% interval of the mean difference | wins / ties / losses |");
-        table.AppendLine("|---|---|---|---|---|---|---|---|");
-        foreach (var c in comparisons)
-            table.AppendLine(string.Create(inv, $"| {c.Variant} | {c.Baseline}{(withSource ? $" ({c.BaselineSource})" : "")} | {c.Folds.Length} | {c.MeanAccuracy * 100:F2} | {c.BaselineMeanAccuracy * 100:F2} | {c.MeanDifferenceText} ± {c.StdDifference * 100:F2} | {c.Interval95Text} | {c.Wins} / {c.Ties} / {c.Losses} |"));
-        return table.ToString();
-    }
+    public static string MarkdownTable(IEnumerable<PairedComparison> comparisons, bool withSource) =>
+        Markdown.Table(
+            ["variant", "baseline", "folds", "mean accuracy", "baseline mean", "difference mean ± std", "95% interval of the mean difference", "wins / ties / losses"],
+            comparisons.Select(c => (IReadOnlyList<string>)
+            [
+                c.VariantLabel, c.BaselineLabel + (withSource ? $" ({c.BaselineSource})" : ""), c.Folds.Length.ToString(CultureInfo.InvariantCulture),
+                Markdown.Percent(c.MeanAccuracy), Markdown.Percent(c.BaselineMeanAccuracy),
+                $"{c.MeanDifferenceText} ± {Markdown.Percent(c.StdDifference)}", c.Interval95Text, $"{c.Wins} / {c.Ties} / {c.Losses}",
+            ]));
 
-    private static PairedComparison? Pair(IReadOnlyList<FoldResult> results, string variant, IReadOnlyList<FoldResult> baseline, string baselineVariant, string baselineSource)
+    /// <summary>
+    /// The variant's <paramref name="measurement"/> against the baseline's <paramref name="baselineMeasurement"/> on the
+    /// folds where both were measured on the same test images; null where there is no such fold.
+    /// </summary>
+    private static PairedComparison? Pair(IReadOnlyList<FoldResult> results, string variant, IReadOnlyList<FoldResult> baseline, string baselineVariant,
+        string baselineSource, Measurement measurement = Measurement.Plain, Measurement baselineMeasurement = Measurement.Plain)
     {
-        var pairs = results.Where(r => r.Variant == variant)
-            .Join(baseline.Where(b => b.Variant == baselineVariant), r => r.Fold, b => b.Fold, (r, b) => (r, b))
-            .Where(p => p.r.TestIndices.SequenceEqual(p.b.TestIndices))
-            .OrderBy(p => p.r.Fold)
+        var pairs = results.Where(r => r.Variant == variant && r.AccuracyOf(measurement) is not null)
+            .Join(baseline.Where(b => b.Variant == baselineVariant && b.AccuracyOf(baselineMeasurement) is not null), r => r.Fold, b => b.Fold,
+                (r, b) => (Fold: r.Fold, Tested: r.TestIndices.SequenceEqual(b.TestIndices), Accuracy: r.AccuracyOf(measurement)!.Value, Baseline: b.AccuracyOf(baselineMeasurement)!.Value))
+            .Where(p => p.Tested)
+            .OrderBy(p => p.Fold)
             .ToArray();
         if (pairs.Length == 0) return null;
-        var differences = pairs.Select(p => p.r.TestAccuracy - p.b.TestAccuracy).ToArray();
-        return new PairedComparison(variant, baselineVariant, baselineSource, pairs.Select(p => p.r.Fold).ToArray(),
-            pairs.Average(p => p.r.TestAccuracy), pairs.Average(p => p.b.TestAccuracy), differences,
+        var differences = pairs.Select(p => p.Accuracy - p.Baseline).ToArray();
+        return new PairedComparison(variant, baselineVariant, baselineSource, pairs.Select(p => p.Fold).ToArray(),
+            pairs.Average(p => p.Accuracy), pairs.Average(p => p.Baseline), differences,
             differences.Average(), Stat.SampleStandardDeviation(differences),
-            differences.Count(d => d > 1e-12), differences.Count(d => Math.Abs(d) <= 1e-12), differences.Count(d => d < -1e-12));
+            differences.Count(d => d > 1e-12), differences.Count(d => Math.Abs(d) <= 1e-12), differences.Count(d => d < -1e-12),
+            measurement, baselineMeasurement);
     }
 }

@@ -1,4 +1,7 @@
-namespace Fersnet.Models;
+using Fersnet.Evaluation;
+using Fersnet.Lab.Reporting;
+using Fersnet.Models;
+namespace Fersnet.Lab.Benchmarks;
 
 /// <summary>
 /// Multiply-accumulates per image, counted from the layer shapes of a <see cref="ModelConfig"/> (the useful work:

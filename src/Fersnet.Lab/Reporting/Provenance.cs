@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Fersnet.Evaluation;
+namespace Fersnet.Lab.Reporting;
 
 /// <summary>Where a figure came from: git commit, machine, date. Every reported number carries it.</summary>
 public sealed record Provenance(string? Commit, bool Dirty, string Machine, int Cores, DateTime Utc)

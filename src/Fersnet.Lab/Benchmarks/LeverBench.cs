@@ -4,8 +4,10 @@ using Fersnet.Models;
 using Fersnet.Training;
 using TorchSharp;
 using static TorchSharp.torch;
+using Fersnet.Evaluation;
+using Fersnet.Lab.Reporting;
 
-namespace Fersnet.Evaluation;
+namespace Fersnet.Lab.Benchmarks;
 
 /// <summary>One speed lever measured before and after, in alternating repetitions.</summary>
 /// <param name="Lever">What is changed.</param>

@@ -1,10 +1,12 @@
-using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Fersnet.Data;
 using ScottPlot;
+using Fersnet.Evaluation;
+using Fersnet.Lab.Reporting;
+using Fersnet.Serialization;
 
-namespace Fersnet.Evaluation;
+namespace Fersnet.Lab.Experiments;
 
 /// <summary>
 /// Writes an experiment's report: a JSON summary (per variant: meanAccuracy, stdAccuracy, pooledAccuracy, macroF1,
@@ -55,7 +57,7 @@ public static class ExperimentReport
             experiment.Variants.Select(v => v.FineTune).FirstOrDefault(f => f is not null));
 
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(reportPath))!);
-        File.WriteAllText(reportPath, JsonSerializer.Serialize(document, new JsonSerializerOptions(Training.Checkpoint.Json) { WriteIndented = true }) + "\n");
+        File.WriteAllText(reportPath, JsonSerializer.Serialize(document, FersnetJson.Indented) + "\n");
         Directory.CreateDirectory(figureDirectory);
         foreach (var summary in summaries)
             Plots.ConfusionMatrix(Experiment.PooledReport(results, summary.Variant, labels), Path.Combine(figureDirectory, $"confusion-{summary.Variant}.png"),
@@ -107,62 +109,34 @@ public static class ExperimentReport
     /// <summary>Replaces (or appends) this experiment's generated section of the notebook.</summary>
     private static void UpdateNotebook(string notebookPath, Document document, string figureDirectory)
     {
-        var inv = CultureInfo.InvariantCulture;
+        string figures = Path.GetRelativePath(Path.GetDirectoryName(Path.GetFullPath(notebookPath))!, figureDirectory).Replace('\\', '/');
         var section = Notebook.Section($"{document.Name}: subject-independent {document.Config.Folds}-fold ablation{(document.Complete ? "" : " (in progress)")}",
             document.Command, document.Provenance);
-        var t = document.Config.Train;
-        section.AppendLine(string.Create(inv, $"- Budget per (variant, fold): {t.Epochs} epochs, batch {t.BatchSize}, AdamW lr {t.LearningRate} cosine, {document.Config.ImageSize}px, width {document.Config.Width}, seed {document.Config.Seed}{(t.Seed != document.Config.Seed ? $" (trainings: seed {t.Seed})" : "")};{(document.Config.ValidationSplit > 0 ? $" model selection on {document.Config.ValidationSplit:P0} of the training subjects" : t.SelectionStart >= 1 ? " no hold-out: every training subject trains and the last epoch is tested" : " no hold-out: every training subject trains, selection on training accuracy")}; synthesis warm-up {t.SynthesisWarmupEpochs} epochs, synthesis weight {t.Losses.Synthesis}, a synthesis step on every {(t.SynthesisEvery == 1 ? "" : Notebook.Ordinal(t.SynthesisEvery) + " ")}batch, cycle pass on {(t.CycleShare is { } share ? $"{share:P0} of it" : "all of it")}, synthesis gradients {(t.SynthesisGradientsIntoFer ? "into" : "kept out of")} the recognition features{(document.Config.GateBias is { } bias ? $", gate bias {bias}" : "")}{(t.WeightAverageDecay is { } decay ? $"; validation, selection and test use the moving average of the weights (decay {decay} per step)" : "")}{(t.InitFrom is { } init ? $"; every fold starts from the weights of `{init}`" : "")}"));
-        if (document.FineTune is { } fineTune)
-        {
-            // Each variant's second-stage budget as the experiment derives it (epochs and rate), not re-derived here.
-            Training.TrainConfig SecondStage(string variant) => Variant.Parse(variant, fineTune).FineTune!.For(t, document.Labels.Count);
-            if (document.Variants.ContainsKey("fersnet+synth"))
-            {
-                var budget = SecondStage("fersnet+synth");
-                section.AppendLine(string.Create(inv, $"- fersnet+synth: each fold's FERSNet, trained with the fersnet row's seed and budget (the very same training when both run in one sitting; the row's own figures may come from older code), re-draws every training face with each other expression (every class then has as many faces as there are real ones); recognition is fine-tuned on real + synthetic faces for {budget.Epochs} epochs at peak lr {budget.LearningRate} cosine, selected like the others; its time is what it adds to the fersnet row (drawing the faces and fine-tuning)"));
-            }
-            if (document.Variants.ContainsKey("fersnet+tune"))
-            {
-                var budget = SecondStage("fersnet+tune");
-                section.AppendLine(string.Create(inv, $"- fersnet+tune (control): the same fine-tuning of the same fold models on the real faces alone, for {budget.Epochs} epochs (as many steps as fersnet+synth's) at peak lr {budget.LearningRate}"));
-            }
-        }
-        section.AppendLine(string.Create(inv, $"- Training time so far: {document.TotalTrainingSeconds / 3600:F2} h"));
+        section.AppendLine(ExperimentNotebook.Budget(document.Config));
+        foreach (var line in ExperimentNotebook.FineTuneBudgets(document)) section.AppendLine(line);
+        section.AppendLine(ExperimentNotebook.TrainingTime(document.TotalTrainingSeconds));
         section.AppendLine();
-        // The mirror-averaged column appears once any variant has it (results recorded before it was measured lack it).
-        bool mirrored = document.Variants.Values.Any(v => v.MirroredMeanAccuracy is not null);
-        section.AppendLine("| variant | folds | mean ± std accuracy | " + (mirrored ? "mirror-averaged mean | " : "") + "pooled accuracy | macro-F1 | paper | train img/s | " + string.Join(" | ", document.Labels.Select(l => $"recall {l}")) + " |");
-        section.AppendLine("|---|---|---|" + (mirrored ? "---|" : "") + "---|---|---|---|" + string.Concat(document.Labels.Select(_ => "---|")));
-        foreach (var s in document.Variants.Values)
+        section.Append(ExperimentNotebook.VariantTable(document));
+        foreach (var line in ExperimentNotebook.Gates(document))
         {
-            string paper = PaperCkPlus.TryGetValue(s.Variant, out var p) ? p.ToString("F2", inv) : "";
-            string mirroredCell = mirrored ? (s.MirroredMeanAccuracy is { } m ? (m * 100).ToString("F2", inv) : "") + " | " : "";
-            section.AppendLine(string.Create(inv, $"| {s.Variant} | {s.Folds}/{document.Config.Folds} | {s.MeanAccuracy * 100:F2} ± {s.StdAccuracy * 100:F2} | {mirroredCell}{s.PooledAccuracy * 100:F2} | {s.MacroF1 * 100:F2} | {paper} | {s.TrainImagesPerSecond:F0} | ")
-                              + string.Join(" | ", document.Labels.Select(l => (s.PerClassRecall[l] * 100).ToString("F1", inv))) + " |");
-        }
-        var gated = document.Variants.Values.Where(v => v.MeanGates is not null).ToArray();
-        foreach (var s in gated)
-        {
-            int depths = s.MeanGates!.Count / 2;
             section.AppendLine();
-            section.AppendLine(string.Create(inv, $"Mean update gate z of {s.Variant} at its selected epoch{(document.Config.ValidationSplit > 0 ? "" : ", on the test faces (no hold-out)")} (how much each branch takes from the other), depth 1..{depths}: recognition ← synthesis {string.Join(", ", s.MeanGates.Take(depths).Select(z => z.ToString("F2", inv)))}; synthesis ← recognition {string.Join(", ", s.MeanGates.Skip(depths).Select(z => z.ToString("F2", inv)))}."));
+            section.AppendLine(line);
         }
         if (document.Comparisons.Count > 0)
         {
             section.AppendLine();
-            section.AppendLine($"Paired fold by fold on identical test images (difference = variant − baseline, per fold; \"{PairedComparison.SameExperiment}\" pairs the variants above with each other in the order of `--variants`, the others are earlier experiments on the same folds):");
+            section.AppendLine(ExperimentNotebook.ComparisonsIntroduction);
             section.AppendLine();
             section.Append(PairedComparison.MarkdownTable(document.Comparisons, withSource: true));
         }
-        string relative = Path.GetRelativePath(Path.GetDirectoryName(Path.GetFullPath(notebookPath))!, figureDirectory).Replace('\\', '/');
         section.AppendLine();
-        section.AppendLine($"![variants]({relative}/variants.png)");
+        section.AppendLine(Markdown.Image("variants", $"{figures}/variants.png"));
         foreach (var variant in document.Variants.Keys.Where(v => File.Exists(Path.Combine(figureDirectory, Experiment.SynthesisGridFile(v)))))
         {
             section.AppendLine();
-            section.AppendLine($"What {variant}'s synthesis branch draws in fold 1 (rows: the first training face of each expression; columns: the real face, then re-drawn with each expression):");
+            section.AppendLine(ExperimentNotebook.SynthesisGridCaption(variant));
             section.AppendLine();
-            section.AppendLine($"![synthesis]({relative}/{Experiment.SynthesisGridFile(variant)})");
+            section.AppendLine(Markdown.Image("synthesis", $"{figures}/{Experiment.SynthesisGridFile(variant)}"));
         }
         Notebook.ReplaceSection(notebookPath, document.Name, section.ToString());
     }

@@ -1,4 +1,7 @@
-namespace Fersnet.Evaluation;
+using Fersnet.Evaluation;
+using Fersnet.Lab.Reporting;
+using Fersnet.Models;
+namespace Fersnet.Lab.Benchmarks;
 
 /// <summary>
 /// The CPU's peak FP32 rate: cores × clock × FLOPs per cycle, the last from the widest vector unit the CPU reports

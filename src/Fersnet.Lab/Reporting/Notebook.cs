@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Fersnet.Evaluation;
+namespace Fersnet.Lab.Reporting;
 
 /// <summary>
 /// The lab notebook (docs/RESULTS.md): commands that measure write their own section, between markers, so a

@@ -3,8 +3,11 @@ using System.Text.Json.Serialization;
 using Fersnet.Models;
 using Fersnet.Synthesis;
 using Fersnet.Training;
+using Fersnet.Evaluation;
+using Fersnet.Lab.Reporting;
+using Fersnet.Serialization;
 
-namespace Fersnet.Evaluation;
+namespace Fersnet.Lab.Experiments;
 
 /// <summary>
 /// A second stage after a trained FERSNet: recognition fine-tuned from its selected weights. With synthetic faces it is
@@ -59,5 +62,5 @@ public sealed record Variant(string Name, ModelKind Kind, Func<TrainConfig, Trai
     public Variant FirstStage => FineTune is null ? this : this with { Name = Name[..Name.IndexOf('+')], FineTune = null };
 
     /// <summary>What sets this variant's results apart within an experiment: its name, and its fine-tuning budget if any.</summary>
-    public string Key => FineTune is null ? Name : $"{Name}|{JsonSerializer.Serialize(FineTune, Checkpoint.Json)}";
+    public string Key => FineTune is null ? Name : $"{Name}|{JsonSerializer.Serialize(FineTune, FersnetJson.Options)}";
 }

@@ -2,8 +2,11 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Fersnet.Data;
+using Fersnet.Evaluation;
+using Fersnet.Lab.Reporting;
+using Fersnet.Serialization;
 
-namespace Fersnet.Evaluation;
+namespace Fersnet.Lab.Experiments;
 
 /// <summary>One variant over several repetitions (training seeds) of an experiment on the same folds.</summary>
 /// <param name="SeedMeans">Each repetition's mean accuracy over <paramref name="Folds"/>, in the order of the files.</param>
@@ -113,27 +116,31 @@ public sealed record SeedSummary(
     public void WriteJson(string path)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        File.WriteAllText(path, JsonSerializer.Serialize(this, new JsonSerializerOptions(Training.Checkpoint.Json) { WriteIndented = true }) + "\n");
+        File.WriteAllText(path, JsonSerializer.Serialize(this, FersnetJson.Indented) + "\n");
     }
 
     /// <summary>This summary as a generated section of the lab notebook.</summary>
     public string Markdown()
     {
-        var inv = CultureInfo.InvariantCulture;
         var section = Notebook.Section($"{Name}: {ResultsFiles.Count} training seeds on the same folds", Command, Provenance);
         section.AppendLine($"- Repetitions (one per file, in this order): {string.Join(", ", ResultsFiles.Select(f => $"`{f}`"))}");
         if (NotInEveryFile.Count > 0)
             section.AppendLine($"- Left out (no fold that every file has): {string.Join(", ", NotInEveryFile)}");
         section.AppendLine();
         bool mirrored = Variants.Any(v => v.MirroredMeanAccuracy is not null);
-        section.AppendLine("| variant | seeds | folds | 10-fold mean per seed | mean over seeds ± std between seeds | " + (mirrored ? "mirror-averaged | " : "") + "pooled accuracy | macro-F1 | paper | test images wrong in every seed | wrong in some seed |");
-        section.AppendLine("|---|---|---|---|---|" + (mirrored ? "---|" : "") + "---|---|---|---|---|");
-        foreach (var v in Variants)
+        var headers = new List<string> { "variant", "seeds", "folds", "10-fold mean per seed", "mean over seeds ± std between seeds" };
+        if (mirrored) headers.Add("mirror-averaged");
+        headers.AddRange(["pooled accuracy", "macro-F1", "paper", "test images wrong in every seed", "wrong in some seed"]);
+        section.Append(Reporting.Markdown.Table(headers, Variants.Select(v =>
         {
-            string paper = ExperimentReport.PaperCkPlus.TryGetValue(v.Variant, out var p) ? p.ToString("F2", inv) : "";
-            string mirroredCell = mirrored ? (v.MirroredMeanAccuracy is { } m ? (m * 100).ToString("F2", inv) : "") + " | " : "";
-            section.AppendLine(string.Create(inv, $"| {v.Variant} | {v.Seeds} | {v.Folds.Length} | {string.Join(", ", v.SeedMeans.Select(a => (a * 100).ToString("F2", inv)))} | {v.MeanAccuracy * 100:F2} ± {v.SeedStd * 100:F2} | {mirroredCell}{v.PooledAccuracy * 100:F2} | {v.MacroF1 * 100:F2} | {paper} | {v.WrongInEverySeed} of {v.TestImages} | {v.WrongInSomeSeed} |"));
-        }
+            var row = new List<string> { v.Variant, $"{v.Seeds}", $"{v.Folds.Length}", string.Join(", ", v.SeedMeans.Select(a => Reporting.Markdown.Percent(a))),
+                $"{Reporting.Markdown.Percent(v.MeanAccuracy)} ± {Reporting.Markdown.Percent(v.SeedStd)}" };
+            if (mirrored) row.Add(v.MirroredMeanAccuracy is { } m ? Reporting.Markdown.Percent(m) : "");
+            row.AddRange([Reporting.Markdown.Percent(v.PooledAccuracy), Reporting.Markdown.Percent(v.MacroF1),
+                ExperimentReport.PaperCkPlus.TryGetValue(v.Variant, out var p) ? Reporting.Markdown.Number(p, 2) : "",
+                $"{v.WrongInEverySeed} of {v.TestImages}", $"{v.WrongInSomeSeed}"]);
+            return (IReadOnlyList<string>)row;
+        })));
         if (Comparisons.Count > 0)
         {
             section.AppendLine();

@@ -2,30 +2,69 @@ using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using Fersnet.Data;
 using Fersnet.Models;
 using Fersnet.Synthesis;
 using Fersnet.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+using Fersnet.Evaluation;
+using Fersnet.Lab.Reporting;
+using Fersnet.Serialization;
 
-namespace Fersnet.Evaluation;
+namespace Fersnet.Lab.Experiments;
 
 /// <summary>Everything that decides an experiment's numbers; its fingerprint marks every result line.</summary>
+/// <param name="Model">The architecture every variant shares; each variant sets its own <see cref="ModelConfig.Kind"/>
+/// and the data sets <see cref="ModelConfig.Classes"/>.</param>
 public sealed record ExperimentConfig(
     string Data,
     int Folds,
     int Seed,
-    int Width,
-    int ImageSize,
+    ModelConfig Model,
     double ValidationSplit,
     int? Subjects,
-    TrainConfig Train,
-    double? GateBias = null)
+    TrainConfig Train)
 {
-    public string Fingerprint(string variant)
+    /// <summary>The network of one variant on data with <paramref name="classes"/> expressions.</summary>
+    public ModelConfig ModelFor(ModelKind kind, int classes) => Model with { Kind = kind, Classes = classes };
+
+    /// <summary>
+    /// A short hash of <see cref="FingerprintFields"/> and the variant's key: result lines of another configuration are
+    /// refused, and run folders of two configurations never mix.
+    /// </summary>
+    public string Fingerprint(string variant) =>
+        Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(FingerprintFields() + "|" + variant)))[..16].ToLowerInvariant();
+
+    /// <summary>
+    /// The fields that decide the numbers, as one JSON object, by an explicit list. Version 1 (every experiment recorded
+    /// before models other than the lite preset's shape could run): the dataset's folder name (not its location), folds,
+    /// seed, width, input size, hold-out share, subject limit, training config and gate bias. Version 2 adds the whole
+    /// model config where version 1 cannot tell it (constant width, another dropout), so older fingerprints stay valid.
+    /// </summary>
+    public string FingerprintFields()
     {
-        var json = JsonSerializer.Serialize(this with { Data = Path.GetFileName(Path.TrimEndingDirectorySeparator(Data)) }, Checkpoint.Json);
-        return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(json + "|" + variant)))[..16].ToLowerInvariant();
+        var v1 = new ModelConfig(Model.Kind, Model.ImageSize, Model.Width, ConstantWidth: false, Model.Classes, GateBias: Model.GateBias);
+        var fields = new JsonObject
+        {
+            ["data"] = Path.GetFileName(Path.TrimEndingDirectorySeparator(Data)),
+            ["folds"] = Folds,
+            ["seed"] = Seed,
+            ["width"] = Model.Width,
+            ["imageSize"] = Model.ImageSize,
+            ["validationSplit"] = ValidationSplit,
+            ["subjects"] = Subjects,
+            ["train"] = JsonSerializer.SerializeToNode(Train, FersnetJson.Options),
+            ["gateBias"] = Model.GateBias,
+        };
+        if (Model with { Kind = v1.Kind, Classes = v1.Classes } != v1)
+        {
+            fields["version"] = 2;
+            fields["model"] = JsonSerializer.SerializeToNode(Model with { Kind = ModelKind.Single, Classes = 2 }, FersnetJson.Options);
+        }
+        return fields.ToJsonString(FersnetJson.Options);
     }
 }
 
@@ -58,22 +97,26 @@ public sealed record FoldResult(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int[]? MirroredPredicted = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? FirstStageTestAccuracy = null)
 {
-    /// <summary>Suffix of the pseudo-variant that stands for a variant's mirror-averaged predictions in comparisons.</summary>
-    public const string MirroredSuffix = " (mirror-averaged)";
+    /// <summary>The test accuracy of one way of measuring this model; null where it was not measured (results recorded
+    /// before it existed, a variant without a second stage).</summary>
+    public double? AccuracyOf(Measurement measurement) => measurement switch
+    {
+        Measurement.Plain => TestAccuracy,
+        Measurement.Mirrored => MirroredTestAccuracy,
+        Measurement.FirstStage => FirstStageTestAccuracy,
+        _ => throw new ArgumentOutOfRangeException(nameof(measurement)),
+    };
+}
 
-    /// <summary>Suffix of the pseudo-variant that stands for a fine-tuned variant's first-stage weights in comparisons.</summary>
-    public const string FirstStageSuffix = " before fine-tuning";
-
-    /// <summary>This result as if its first stage's accuracy were its own (null for a variant without a second stage).
-    /// Only the accuracy is known: the predictions are left empty.</summary>
-    public FoldResult? AsFirstStage() => FirstStageTestAccuracy is { } accuracy
-        ? this with { Variant = Variant + FirstStageSuffix, TestAccuracy = accuracy, Predicted = [], MirroredTestAccuracy = null, MirroredPredicted = null, FirstStageTestAccuracy = null }
-        : null;
-
-    /// <summary>This result as if its mirror-averaged predictions were its predictions (null if not measured).</summary>
-    public FoldResult? AsMirrored() => MirroredTestAccuracy is { } accuracy && MirroredPredicted is { } predicted
-        ? this with { Variant = Variant + MirroredSuffix, TestAccuracy = accuracy, Predicted = predicted, MirroredTestAccuracy = null, MirroredPredicted = null }
-        : null;
+/// <summary>Which figure of a result a comparison reads: one trained model can be measured in several ways.</summary>
+public enum Measurement
+{
+    /// <summary>The selected model's plain predictions.</summary>
+    Plain,
+    /// <summary>The same model, each face's probabilities averaged with its mirror image's.</summary>
+    Mirrored,
+    /// <summary>A fine-tuned variant's first-stage weights, before the fine-tuning.</summary>
+    FirstStage,
 }
 
 /// <summary>A variant's figures over the folds done so far.</summary>
@@ -103,6 +146,9 @@ public sealed class Experiment(ExperimentConfig config, IReadOnlyList<Variant> v
 
     /// <summary>Where pictures made during training go (the synthesis grid of a fine-tuned variant's first fold); null: none.</summary>
     public string? FigureDirectory { get; init; }
+
+    /// <summary>Where the trainings run (not part of the configuration: results carry no machine state).</summary>
+    public Device Device { get; init; } = CPU;
 
     public event Action<string>? Log;
     public event Action<Trainer, Variant, int>? TrainingStarted;
@@ -137,7 +183,7 @@ public sealed class Experiment(ExperimentConfig config, IReadOnlyList<Variant> v
             lineNumber++;
             if (line.Trim().Length == 0) continue;
             FoldResult? result;
-            try { result = JsonSerializer.Deserialize<FoldResult>(line, Checkpoint.Json); }
+            try { result = JsonSerializer.Deserialize<FoldResult>(line, FersnetJson.Options); }
             catch (JsonException e) { throw new InvalidDataException($"{path}:{lineNumber}: unreadable result line ({e.Message})"); }
             if (result is not null) results.Add((result, lineNumber));
         }
@@ -169,7 +215,7 @@ public sealed class Experiment(ExperimentConfig config, IReadOnlyList<Variant> v
                 throw new ArgumentException($"{init}: the warm-start checkpoint of variant '{variant.Name}' does not exist");
         }
 
-        using var all = FaceDataLoader.Load(scan, Config.ImageSize, labels);
+        using var all = FaceDataLoader.Load(scan, Config.Model.ImageSize, labels);
         if (all.Count != samples.Count)
             throw new InvalidDataException($"{Config.Data}: {samples.Count - all.Count} image(s) could not be read ({all.Skipped.FirstOrDefault()?.Reason}); the folds need every image");
 
@@ -181,7 +227,7 @@ public sealed class Experiment(ExperimentConfig config, IReadOnlyList<Variant> v
                 // A fine-tuned variant later in this fold starts from this training: keep its run folder until then.
                 bool neededLater = Variants.Any(v => v != variant && v.FineTune is not null && v.FirstStage.Name == variant.FirstStage.Name && !done.Contains((v.Name, fold.Index)));
                 var result = RunFold(variant, fold, all, labels, neededLater, cancellation);
-                File.AppendAllLines(resultsPath, [JsonSerializer.Serialize(result, Checkpoint.Json)]);
+                File.AppendAllLines(resultsPath, [JsonSerializer.Serialize(result, FersnetJson.Options)]);
                 done.Add((variant.Name, fold.Index));
                 Log?.Invoke($"{variant.Name} fold {fold.Index + 1}/{Config.Folds}: test accuracy {result.TestAccuracy * 100:F2}%{(result.FirstStageTestAccuracy is { } before ? $" ({before * 100:F2}% before fine-tuning)" : "")} (best epoch {result.BestEpoch}, {(result.ValidationCount > 0 ? "val" : "train")} {result.ValidationAccuracy * 100:F1}%), {result.Seconds:F0}s");
                 finished++;
@@ -217,7 +263,7 @@ public sealed class Experiment(ExperimentConfig config, IReadOnlyList<Variant> v
         using var train = all.Subset(trainIndices);
         using var validation = validationIndices.Count > 0 ? all.Subset(validationIndices) : null;
         using var test = all.Subset(fold.Test);
-        var modelConfig = new ModelConfig(variant.Kind, Config.ImageSize, Config.Width, false, labels.Count, GateBias: Config.GateBias);
+        var modelConfig = Config.ModelFor(variant.Kind, labels.Count);
 
         var firstStage = variant.FirstStage;
         string firstDirectory = RunDirectory(firstStage, fold);
@@ -261,7 +307,7 @@ public sealed class Experiment(ExperimentConfig config, IReadOnlyList<Variant> v
         FaceTensorSet train, FaceTensorSet? validation, CancellationToken cancellation)
     {
         string last = Path.Combine(runDirectory, "last.ckpt");
-        var trainer = File.Exists(last) ? Trainer.Resume(last) : Trainer.Create(modelConfig, trainConfig, labels);
+        var trainer = File.Exists(last) ? Trainer.Resume(last, device: Device) : Trainer.Create(modelConfig, trainConfig, labels, device: Device);
         try
         {
             if (trainer.CompletedEpochs >= trainer.Config.Epochs) Log?.Invoke($"{variant.Name} fold {fold.Index + 1}: its finished training is reused");
