@@ -46,6 +46,9 @@ public static class FersnetCli
         config.AddCommand<BenchCommand>("bench")
             .WithDescription("Training images/s, inference faces/s and latency of each model, with FLOPs and share of the CPU's peak.")
             .WithExample("bench", "--json", "docs/results/bench.json", "--notebook", "docs/RESULTS.md");
+        config.AddCommand<ScoreboardCommand>("scoreboard")
+            .WithDescription("Trained models on a dataset's fixed test splits (FER2013: PublicTest selects, PrivateTest reports), paired image by image (McNemar).")
+            .WithExample("scoreboard", "--data", "../shared/data/fer2013", "--model", "single=runs/fer-single/best.ckpt", "--out", "docs/results/fer2013");
         config.AddCommand<EvaluateCommand>("evaluate")
             .WithDescription("Accuracy, macro-F1, per-class recall/precision and confusion matrix of a checkpoint on a dataset.")
             .WithExample("evaluate", "--checkpoint", "runs/ck-fersnet/best.ckpt", "--data", "../shared/data/ckplus48");

@@ -1,0 +1,70 @@
+using System.ComponentModel;
+using Fersnet.Data;
+using Fersnet.Lab.Experiments;
+using Fersnet.Lab.Reporting;
+using Fersnet.Training;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace Fersnet.Cli.Commands;
+
+/// <summary><c>fersnet scoreboard</c>: trained models on a dataset's fixed test splits, paired image by image.</summary>
+public sealed class ScoreboardCommand(IAnsiConsole console) : Command<ScoreboardCommand.Settings>
+{
+    public sealed class Settings : CommandSettings
+    {
+        [CommandOption("--data <DIR>")]
+        [Description("Dataset with named test splits (FER2013).")]
+        public string Data { get; init; } = "";
+
+        [CommandOption("--model <NAME=CHECKPOINT>")]
+        [Description("A model to score, as name=path (repeatable).")]
+        public string[] Models { get; init; } = [];
+
+        [CommandOption("--out <DIR>")]
+        [Description("Folder for the confusion matrices.")]
+        public string Out { get; init; } = "";
+
+        [CommandOption("--json <FILE>")]
+        [Description("Scoreboard as JSON (e.g. docs/results/fer2013.json).")]
+        public string? Json { get; init; }
+
+        [CommandOption("--notebook <FILE>")]
+        [Description("Lab notebook to update with a generated section.")]
+        public string? Notebook { get; init; }
+
+        [CommandOption("--name <NAME>")]
+        [Description("Name of the section (default: fer2013).")]
+        public string Name { get; init; } = "fer2013";
+
+        public override ValidationResult Validate() =>
+            Data.Length == 0 || Out.Length == 0 || Models.Length == 0 ? ValidationResult.Error("--data, --out and at least one --model name=checkpoint are required")
+            : Models.FirstOrDefault(m => m.IndexOf('=') is <= 0) is { } bad ? ValidationResult.Error($"--model '{bad}': expected name=checkpoint")
+            : ValidationResult.Success();
+    }
+
+    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        var models = settings.Models.Select(m => (m[..m.IndexOf('=')], m[(m.IndexOf('=') + 1)..])).ToArray();
+        try
+        {
+            var board = Scoreboard.Score(settings.Name, FersnetCli.CommandLine(context), settings.Data, models, settings.Out,
+                log: line => console.MarkupLineInterpolated($"{line}"));
+            if (settings.Json is { } json) board.WriteJson(json);
+            if (settings.Notebook is { } notebook)
+            {
+                string figures = Path.GetRelativePath(Path.GetDirectoryName(Path.GetFullPath(notebook))!, settings.Out).Replace('\\', '/');
+                Notebook.ReplaceSection(notebook, settings.Name, board.Markdown(figures));
+            }
+            console.MarkupLineInterpolated($"best on {board.SelectionSplit}: [bold]{board.Best}[/]");
+            foreach (var c in board.Comparisons)
+                console.MarkupLineInterpolated($"{c.First} vs {c.Second}: {PairedComparison.SignedPoints(c.Test.Difference)} points, {c.Test.OnlyFirstRight}/{c.Test.OnlySecondRight} discordant, p = {c.Test.PValue:G3}");
+            return 0;
+        }
+        catch (Exception e) when (e is DatasetException or CheckpointException)
+        {
+            console.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
+            return 1;
+        }
+    }
+}

@@ -1,0 +1,128 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Fersnet.Data;
+using Fersnet.Evaluation;
+using Fersnet.Inference;
+using Fersnet.Lab.Reporting;
+using Fersnet.Serialization;
+using TorchSharp;
+
+namespace Fersnet.Lab.Experiments;
+
+/// <summary>
+/// One trained model scored on a dataset's fixed test splits (FER2013: selected on PublicTest, reported on
+/// PrivateTest). The first eight fields are <c>docs/results/fer2013.json</c>'s; accuracies are fractions.
+/// </summary>
+public sealed record ScoredModel(
+    string Name,
+    string Variant,
+    string Checkpoint,
+    double PrivateTestAccuracy,
+    double PublicTestAccuracy,
+    double MacroF1,
+    double TrainImagesPerSecond,
+    int Epochs,
+    int SelectedEpoch,
+    double TrainingHours,
+    double PrivateTestMirroredAccuracy,
+    IReadOnlyDictionary<string, double> PerClassRecall,
+    string ConfusionFigure)
+{
+    /// <summary>The report split's true classes and this model's predictions, image by image (for paired tests).</summary>
+    [JsonIgnore] public int[] Actual { get; init; } = [];
+    [JsonIgnore] public int[] Predicted { get; init; } = [];
+}
+
+/// <summary>Two models on the same report-split images: McNemar's test of their disagreements.</summary>
+public sealed record ScoredPair(string First, string Second, McNemar Test);
+
+/// <summary>Models scored on the same held-out splits, paired image by image, the best chosen on the selection split.</summary>
+public sealed record Scoreboard(string Name, string Command, Provenance Provenance, string ReportSplit, string SelectionSplit,
+    IReadOnlyList<ScoredModel> Models, string Best, IReadOnlyList<ScoredPair> Comparisons)
+{
+    /// <summary>Scores every checkpoint on both splits of <paramref name="data"/>; confusion matrices go to <paramref name="figureDirectory"/>.</summary>
+    /// <param name="checkpoints">Name and path of each model.</param>
+    /// <exception cref="DatasetException">The data lacks one of the splits.</exception>
+    public static Scoreboard Score(string name, string command, string data, IReadOnlyList<(string Name, string Path)> checkpoints, string figureDirectory,
+        string reportSplit = "PrivateTest", string selectionSplit = "PublicTest", Action<string>? log = null)
+    {
+        var scan = DatasetReader.Read(data);
+        DatasetScan Split(string split)
+        {
+            var samples = scan.Samples.Where(s => string.Equals(s.Split, split, StringComparison.OrdinalIgnoreCase)).ToArray();
+            return samples.Length > 0 ? scan with { Samples = samples } : throw new DatasetException(data, $"has no samples in split '{split}'");
+        }
+        var (report, selection) = (Split(reportSplit), Split(selectionSplit));
+        Directory.CreateDirectory(figureDirectory);
+        var models = new List<ScoredModel>();
+        foreach (var (modelName, path) in checkpoints)
+        {
+            using var model = TrainedModel.Load(path);
+            using var reportSet = FaceDataLoader.Load(report, model.Model.Config.ImageSize, model.Labels);
+            using var selectionSet = FaceDataLoader.Load(selection, model.Model.Config.ImageSize, model.Labels);
+            using var plain = Evaluator.Predict(model.Model, reportSet);
+            using var mirrored = Evaluator.Predict(model.Model, reportSet, mirror: true);
+            using var selected = Evaluator.Predict(model.Model, selectionSet);
+            var scores = plain.Report(model.Labels);
+            string confusion = $"confusion-{modelName}.png";
+            Plots.ConfusionMatrix(scores, Path.Combine(figureDirectory, confusion), $"{modelName}, {reportSplit}");
+            var history = model.Header.History;
+            models.Add(new ScoredModel(modelName, model.Model.Config.Kind.ToString().ToLowerInvariant(), path.Replace('\\', '/'),
+                scores.Accuracy, selected.Report(model.Labels).Accuracy, scores.MacroF1,
+                history.Count == 0 ? 0 : history.Average(m => m.ImagesPerSecond), model.Header.Train.Epochs, model.Header.BestEpoch,
+                history.Sum(m => m.Seconds) / 3600, mirrored.Report(model.Labels).Accuracy,
+                scores.PerClass.ToDictionary(c => c.Label, c => c.Recall), confusion)
+            {
+                Actual = plain.Actual,
+                Predicted = plain.Predicted,
+            });
+            log?.Invoke($"{modelName}: {reportSplit} {scores.Accuracy * 100:F2}%, {selectionSplit} {models[^1].PublicTestAccuracy * 100:F2}%");
+        }
+        var pairs = models.SelectMany((a, i) => models.Skip(i + 1).Select(b => new ScoredPair(a.Name, b.Name, McNemar.Of(a.Actual, a.Predicted, b.Predicted)))).ToArray();
+        // The best is chosen on the selection split only: the report split stays a test.
+        string best = models.MaxBy(m => m.PublicTestAccuracy)?.Name ?? "";
+        return new Scoreboard(name, command, Provenance.Current(), reportSplit, selectionSplit, models, best, pairs);
+    }
+
+    public void WriteJson(string path)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        File.WriteAllText(path, JsonSerializer.Serialize(this, FersnetJson.Indented) + "\n");
+    }
+
+    /// <summary>This scoreboard as a generated section of the lab notebook; figures relative to the notebook.</summary>
+    public string Markdown(string figures)
+    {
+        var section = Notebook.Section($"{Name}: models on {SelectionSplit} (selection) and {ReportSplit} (report)", Command, Provenance);
+        section.AppendLine($"- Best on {SelectionSplit}: {Best}. Mirror-averaged accuracy beside, never instead of, the plain one.");
+        section.AppendLine();
+        var labels = Models.FirstOrDefault()?.PerClassRecall.Keys.ToArray() ?? [];
+        section.Append(Reporting.Markdown.Table(
+            ["model", "variant", "epochs (selected)", SelectionSplit, ReportSplit, $"{ReportSplit} mirror-averaged", "macro-F1", .. labels.Select(l => $"recall {l}"), "train img/s", "training h"],
+            Models.Select(m => (IReadOnlyList<string>)
+            [
+                m.Name, m.Variant, $"{m.Epochs} ({m.SelectedEpoch})", Reporting.Markdown.Percent(m.PublicTestAccuracy), Reporting.Markdown.Percent(m.PrivateTestAccuracy),
+                Reporting.Markdown.Percent(m.PrivateTestMirroredAccuracy), Reporting.Markdown.Percent(m.MacroF1),
+                .. labels.Select(l => Reporting.Markdown.Percent(m.PerClassRecall.GetValueOrDefault(l), 1)),
+                Reporting.Markdown.Number(m.TrainImagesPerSecond, 0), Reporting.Markdown.Number(m.TrainingHours, 2),
+            ])));
+        if (Comparisons.Count > 0)
+        {
+            section.AppendLine();
+            section.AppendLine($"Paired image by image on the {Models[0].Actual.Length} {ReportSplit} faces (McNemar's test; only the faces where exactly one model is right count):");
+            section.AppendLine();
+            section.Append(Reporting.Markdown.Table(["first", "second", "difference (points)", "only first right", "only second right", "p-value"],
+                Comparisons.Select(c => (IReadOnlyList<string>)
+                [
+                    c.First, c.Second, PairedComparison.SignedPoints(c.Test.Difference), $"{c.Test.OnlyFirstRight}", $"{c.Test.OnlySecondRight}",
+                    c.Test.PValue < 1e-4 ? "< 0.0001" : Reporting.Markdown.Number(c.Test.PValue, 4),
+                ])));
+        }
+        foreach (var m in Models)
+        {
+            section.AppendLine();
+            section.AppendLine(Reporting.Markdown.Image($"confusion {m.Name}", $"{figures}/{m.ConfusionFigure}"));
+        }
+        return section.ToString();
+    }
+}

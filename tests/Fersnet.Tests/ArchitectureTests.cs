@@ -1,0 +1,87 @@
+using System.Text.RegularExpressions;
+using System.Xml.Linq;
+
+namespace Fersnet.Tests;
+
+/// <summary>The shape of the house: the library stands alone, and its folders depend one way.</summary>
+public class ArchitectureTests
+{
+    private static string Library => Path.Combine(TestPaths.RepoRoot, "src", "Fersnet");
+
+    /// <summary>Folder (namespace under Fersnet.) → the Fersnet namespaces its files use.</summary>
+    private static Dictionary<string, HashSet<string>> FolderDependencies(string project, string prefix)
+    {
+        var graph = new Dictionary<string, HashSet<string>>();
+        var usingLine = new Regex(@"^using (?:static )?(Fersnet(?:\.\w+)+)", RegexOptions.Multiline);
+        foreach (var folder in Directory.GetDirectories(project).Where(d => Path.GetFileName(d) is not ("bin" or "obj")))
+        {
+            string name = prefix + Path.GetFileName(folder);
+            var uses = graph[name] = [];
+            foreach (var file in Directory.EnumerateFiles(folder, "*.cs", SearchOption.AllDirectories))
+                foreach (Match m in usingLine.Matches(File.ReadAllText(file)))
+                    if (m.Groups[1].Value != name) uses.Add(m.Groups[1].Value);
+        }
+        return graph;
+    }
+
+    private static IReadOnlyList<string>? FindCycle(Dictionary<string, HashSet<string>> graph)
+    {
+        var state = new Dictionary<string, int>();   // 1: on the path, 2: done
+        var path = new List<string>();
+        IReadOnlyList<string>? Visit(string node)
+        {
+            if (state.GetValueOrDefault(node) == 1) return [.. path.SkipWhile(n => n != node), node];
+            if (state.GetValueOrDefault(node) == 2 || !graph.ContainsKey(node)) return null;
+            state[node] = 1;
+            path.Add(node);
+            foreach (var next in graph[node].Order())
+                if (Visit(next) is { } cycle) return cycle;
+            path.RemoveAt(path.Count - 1);
+            state[node] = 2;
+            return null;
+        }
+        return graph.Keys.Order().Select(Visit).FirstOrDefault(c => c is not null);
+    }
+
+    [Fact]
+    public void Library_folders_depend_on_each_other_without_a_cycle()
+    {
+        var graph = FolderDependencies(Library, "Fersnet.");
+        Assert.Contains("Fersnet.Training", graph.Keys);
+        Assert.Contains("Fersnet.Models", graph["Fersnet.Training"]);                     // the scan sees real edges
+        var cycle = FindCycle(graph);
+        Assert.True(cycle is null, "folders in a cycle: " + string.Join(" → ", cycle ?? []));
+    }
+
+    [Fact]
+    public void Lab_folders_depend_on_each_other_without_a_cycle()
+    {
+        var graph = FolderDependencies(Path.Combine(TestPaths.RepoRoot, "src", "Fersnet.Lab"), "Fersnet.Lab.");
+        Assert.Contains("Fersnet.Lab.Reporting", graph["Fersnet.Lab.Experiments"]);
+        var cycle = FindCycle(graph);
+        Assert.True(cycle is null, "folders in a cycle: " + string.Join(" → ", cycle ?? []));
+    }
+
+    [Fact]
+    public void The_cycle_finder_finds_a_cycle()
+    {
+        var graph = new Dictionary<string, HashSet<string>> { ["a"] = ["b"], ["b"] = ["c"], ["c"] = ["a"], ["d"] = ["a"] };
+        Assert.Equal(["a", "b", "c", "a"], FindCycle(graph));
+        Assert.Null(FindCycle(new Dictionary<string, HashSet<string>> { ["a"] = ["b"], ["b"] = [] }));
+    }
+
+    [Fact]
+    public void The_library_references_neither_the_lab_nor_ScottPlot()
+    {
+        var project = XDocument.Load(Path.Combine(Library, "Fersnet.csproj"));
+        var references = project.Descendants().Where(e => e.Name.LocalName is "PackageReference" or "ProjectReference")
+            .Select(e => (string?)e.Attribute("Include") ?? "").ToArray();
+        Assert.Contains(references, r => r.StartsWith("TorchSharp", StringComparison.Ordinal));
+        Assert.DoesNotContain(references, r => r.Contains("ScottPlot", StringComparison.OrdinalIgnoreCase) || r.Contains("Fersnet.Lab", StringComparison.Ordinal));
+        var labUses = Directory.EnumerateFiles(Library, "*.cs", SearchOption.AllDirectories)
+            .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}"))
+            .Where(f => File.ReadAllText(f).Contains("Fersnet.Lab", StringComparison.Ordinal) || File.ReadAllText(f).Contains("ScottPlot", StringComparison.Ordinal))
+            .ToArray();
+        Assert.Empty(labUses);
+    }
+}
