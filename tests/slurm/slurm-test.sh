@@ -51,7 +51,7 @@ trap 'exit 1' INT TERM
 dd if=/dev/urandom of="$state/munge/munge.key" bs=1024 count=1 status=none
 chmod 400 "$state/munge/munge.key"
 munged --foreground --force --key-file="$state/munge/munge.key" --socket="$state/munge/munge.socket" \
-  --pid-file="$state/munge/munged.pid" --seed-file="$state/munge/munge.seed" --log-file="$state/munged.log" &
+  --pid-file="$state/munge/munged.pid" --seed-file="$state/munge/munge.seed" --log-file="$state/munged.log" >>"$state/munged.log" 2>&1 &
 pids+=($!)
 
 # Ports of this run's own (a second test at the same time, or a real cluster's daemons, keep theirs).

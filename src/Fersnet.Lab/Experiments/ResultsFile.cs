@@ -24,7 +24,7 @@ public static class ResultsFile
     public static bool Append(string path, FoldResult result)
     {
         using var stream = OpenLocked(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
-        if (Parse(stream, path).Any(r => SameJob(r.Result, result))) return false;
+        if (Keys(stream).Contains(new JobKey(result.Variant, result.Fold, result.Fingerprint))) return false;
         var line = new List<byte>();
         if (stream.Length > 0)
         {
@@ -53,6 +53,24 @@ public static class ResultsFile
             else repeated?.Invoke($"{path}:{line}: fold {result.Fold + 1} of '{result.Variant}' repeats line {first.Line}; the first is kept");
         }
         return kept;
+    }
+
+    /// <summary>What tells two jobs apart; read alone, a line's arrays are skipped rather than built.</summary>
+    private sealed record JobKey(string Variant, int Fold, string Fingerprint);
+
+    /// <summary>The jobs on file; an unreadable line is no job's (readers report it, with its line number).</summary>
+    private static HashSet<JobKey> Keys(FileStream stream)
+    {
+        stream.Seek(0, SeekOrigin.Begin);
+        using var reader = new StreamReader(stream, Encoding.UTF8, detectEncodingFromByteOrderMarks: true, bufferSize: 1 << 16, leaveOpen: true);
+        var keys = new HashSet<JobKey>();
+        while (reader.ReadLine() is { } line)
+        {
+            if (line.Trim().Length == 0) continue;
+            try { if (JsonSerializer.Deserialize<JobKey>(line, FersnetJson.Options) is { } key) keys.Add(key); }
+            catch (JsonException) { }
+        }
+        return keys;
     }
 
     private static bool SameJob(FoldResult a, FoldResult b) => a.Variant == b.Variant && a.Fold == b.Fold && a.Fingerprint == b.Fingerprint;
@@ -89,7 +107,7 @@ public static class ResultsFile
                 if (clock.Elapsed >= LockTimeout)
                     throw new IOException($"{path}: still locked by another process after {LockTimeout.TotalSeconds:F0}s", e);
                 Thread.Sleep(delay + TimeSpan.FromMilliseconds(Random.Shared.Next(0, 5)));
-                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromMilliseconds(200).Ticks));
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromMilliseconds(50).Ticks));
             }
         }
     }
