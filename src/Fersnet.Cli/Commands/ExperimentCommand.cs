@@ -85,6 +85,14 @@ public sealed class ExperimentCommand(IAnsiConsole console) : Command<Experiment
         [Description("Only rewrite the report from the results file.")]
         public bool ReportOnly { get; init; }
 
+        [CommandOption("--only <VARIANT:FOLD>")]
+        [Description("Run this one (variant, fold) job alone, if it is not on file yet, and append its result (repeatable: --only single:1 --only hard:1). Folds are numbered from 1, as the log numbers them (the results file's 'fold' field counts from 0). Writes no report: run --report-only once every job is done. Jobs of one experiment may run at the same time, on one machine or a cluster's nodes sharing the results file (scripts/slurm/submit.sh).")]
+        public string[] Only { get; init; } = [];
+
+        [CommandOption("--list-jobs")]
+        [Description("Print the jobs not on file yet, one --only value (variant:fold) a line, and stop.")]
+        public bool ListJobs { get; init; }
+
         public override ValidationResult Validate() =>
             Data.Length == 0 || Out.Length == 0 ? ValidationResult.Error("--data and --out are required")
             : ValidationSplit is < 0 or >= 1 ? ValidationResult.Error("--val-split must be in [0, 1)")
@@ -92,7 +100,10 @@ public sealed class ExperimentCommand(IAnsiConsole console) : Command<Experiment
     }
 
     /// <summary>Options that split an experiment over sittings without changing its figures; not part of its recorded command.</summary>
-    private static readonly Dictionary<string, int> RunControl = new() { ["--max-runs"] = 1, ["--time-limit"] = 1, ["--report-only"] = 0 };
+    private static readonly Dictionary<string, int> RunControl = new()
+    {
+        ["--max-runs"] = 1, ["--time-limit"] = 1, ["--report-only"] = 0, ["--only"] = 1, ["--list-jobs"] = 0,
+    };
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
@@ -104,6 +115,12 @@ public sealed class ExperimentCommand(IAnsiConsole console) : Command<Experiment
             var fineTune = new FineTune(settings.SyntheticEpochs, settings.SyntheticLearningRateScale);
             fineTune.Validate();
             var variants = settings.Variants.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(v => Variant.Parse(v, fineTune)).ToArray();
+            var only = ParseOnly(settings, variants);
+            if (only is { Error: { } usage })
+            {
+                console.MarkupLineInterpolated($"[red]error:[/] {usage}");
+                return 2;
+            }
             var train = settings.TrainSeed is { } trainSeed ? settings.ToTrainConfig() with { Seed = trainSeed } : settings.ToTrainConfig();
             var labels = DatasetReader.Read(settings.Data).Labels;
             // Each variant sets its own kind (ExperimentConfig.ModelFor): the template's is a placeholder.
@@ -118,13 +135,20 @@ public sealed class ExperimentCommand(IAnsiConsole console) : Command<Experiment
                 trainer.EpochCompleted += m => console.MarkupLineInterpolated(
                     $"  {variant.Name} fold {fold + 1} epoch {m.Epoch}/{trainer.Config.Epochs}: train {m.TrainAccuracy * 100:F1}% {(m.ValidationAccuracy is { } v ? $"val {v * 100:F1}%" : "no validation")} {m.ImagesPerSecond:F0} img/s");
 
+            if (settings.ListJobs)
+            {
+                foreach (var (variant, fold) in experiment.PendingJobs().Where(j => only.Jobs is null || only.Jobs.Contains((j.Variant.Name, j.Fold))))
+                    console.WriteLine($"{variant.Name}:{fold + 1}");
+                return 0;
+            }
             if (!settings.ReportOnly)
             {
                 int done = experiment.ReadResults().Count(r => variants.Any(v => v.Name == r.Variant));
                 console.MarkupLineInterpolated($"{name}: {variants.Length} variants x {config.Folds} folds, {done} done, results in {results}");
                 var limit = settings.TimeLimit is { } minutes ? TimeSpan.FromMinutes(minutes) : (TimeSpan?)null;
-                int ran = experiment.Run(settings.MaxRuns, limit, cancellationToken);
+                int ran = experiment.Run(settings.MaxRuns, limit, cancellationToken, only.Jobs);
                 console.MarkupLineInterpolated($"{ran} training(s) finished in this run");
+                if (only.Jobs is not null) return 0;   // one job of many: the report waits for them all (--report-only)
             }
             string command = FersnetCli.CommandLine(context, RunControl);
             var document = ExperimentReport.Write(name, command, experiment, labels, report, settings.Out, settings.Notebook, settings.Compare);
@@ -141,6 +165,27 @@ public sealed class ExperimentCommand(IAnsiConsole console) : Command<Experiment
             console.MarkupLineInterpolated($"[red]training stopped:[/] {e.Message}");
             return 2;
         }
+    }
+
+    /// <summary>The --only jobs as (variant name, fold from 0); <c>Jobs</c> null without --only, <c>Error</c> set for a bad value.</summary>
+    private static (IReadOnlyCollection<(string Variant, int Fold)>? Jobs, string? Error) ParseOnly(Settings settings, IReadOnlyList<Variant> variants)
+    {
+        if (settings.Only.Length == 0) return (null, null);
+        if (settings.ReportOnly) return (null, "--only runs trainings and --report-only runs none: give one of them");
+        var jobs = new HashSet<(string, int)>();
+        foreach (var value in settings.Only)
+        {
+            int colon = value.LastIndexOf(':');
+            string name = colon < 0 ? "" : value[..colon].Trim().ToLowerInvariant();
+            if (colon < 0 || !int.TryParse(value[(colon + 1)..], out int fold))
+                return (null, $"--only '{value}': expected <variant>:<fold>, e.g. {variants[0].Name}:1");
+            if (variants.All(v => v.Name != name))
+                return (null, $"--only '{value}': '{name}' is not a variant of this experiment ({string.Join(", ", variants.Select(v => v.Name))})");
+            if (fold < 1 || fold > settings.Folds)
+                return (null, $"--only '{value}': folds are numbered 1 to {settings.Folds}");
+            jobs.Add((name, fold - 1));
+        }
+        return (jobs, null);
     }
 
     private void Render(ExperimentReport.Document document)

@@ -153,10 +153,11 @@ public sealed class Experiment(ExperimentConfig config, IReadOnlyList<Variant> v
     public event Action<string>? Log;
     public event Action<Trainer, Variant, int>? TrainingStarted;
 
-    /// <summary>The results of this experiment already on file (other configurations' lines are an error).</summary>
+    /// <summary>The results of this experiment already on file (other configurations' lines are an error; a repeated
+    /// line is read once, and said in the log).</summary>
     public IReadOnlyList<FoldResult> ReadResults()
     {
-        var results = ReadResultsFile(resultsPath);
+        var results = ResultsFile.Read(resultsPath, repeated => Log?.Invoke(repeated));
         foreach (var (result, lineNumber) in results)
         {
             var variant = Variants.FirstOrDefault(v => v.Name == result.Variant);
@@ -172,28 +173,31 @@ public sealed class Experiment(ExperimentConfig config, IReadOnlyList<Variant> v
             ? ReadResultsFile(path).Select(r => r.Result).ToArray()
             : throw new InvalidDataException($"{path}: {role} not found");
 
-    /// <summary>Every result line of a results file, whatever its configuration, with its line number.</summary>
-    public static IReadOnlyList<(FoldResult Result, int Line)> ReadResultsFile(string path)
+    /// <summary>Every result line of a results file, whatever its configuration, with its line number (<see cref="ResultsFile.Read"/>).</summary>
+    public static IReadOnlyList<(FoldResult Result, int Line)> ReadResultsFile(string path) => ResultsFile.Read(path);
+
+    /// <summary>The (variant, fold) trainings not on file yet, in the order <see cref="Run"/> takes them (fold by fold);
+    /// folds counted from 0, as in the results file.</summary>
+    public IReadOnlyList<(Variant Variant, int Fold)> PendingJobs()
     {
-        if (!File.Exists(path)) return [];
-        var results = new List<(FoldResult, int)>();
-        int lineNumber = 0;
-        foreach (var line in File.ReadLines(path))
-        {
-            lineNumber++;
-            if (line.Trim().Length == 0) continue;
-            FoldResult? result;
-            try { result = JsonSerializer.Deserialize<FoldResult>(line, FersnetJson.Options); }
-            catch (JsonException e) { throw new InvalidDataException($"{path}:{lineNumber}: unreadable result line ({e.Message})"); }
-            if (result is not null) results.Add((result, lineNumber));
-        }
-        return results;
+        var done = ReadResults().Select(r => (r.Variant, r.Fold)).ToHashSet();
+        return Enumerable.Range(0, Config.Folds).SelectMany(fold => Variants.Select(v => (v, fold))).Where(j => !done.Contains((j.v.Name, j.fold))).ToArray();
     }
 
     /// <summary>Runs what is not done yet, fold by fold (all variants of a fold before the next fold), within the limits given.</summary>
+    /// <param name="only">Run these (variant name, fold from 0) jobs alone (one task of a cluster's job array); null: every job.
+    /// Other processes may run other jobs of the same experiment at the same time: results are appended under a lock,
+    /// and a training folder two jobs share (a fine-tuned variant's first stage) is claimed by one at a time.</param>
     /// <returns>The number of (variant, fold) trainings finished by this call.</returns>
-    public int Run(int maxRuns = int.MaxValue, TimeSpan? timeLimit = null, CancellationToken cancellation = default)
+    public int Run(int maxRuns = int.MaxValue, TimeSpan? timeLimit = null, CancellationToken cancellation = default,
+        IReadOnlyCollection<(string Variant, int Fold)>? only = null)
     {
+        bool Selected(Variant variant, int fold) => only is null || only.Contains((variant.Name, fold));
+        if (only is not null && PendingJobs().All(j => !Selected(j.Variant, j.Fold)))
+        {
+            Log?.Invoke("every job asked for is already on file");
+            return 0;
+        }
         var scan = DatasetReader.Read(Config.Data);
         var labels = scan.Labels;
         var samples = scan.Samples;
@@ -211,7 +215,7 @@ public sealed class Experiment(ExperimentConfig config, IReadOnlyList<Variant> v
         foreach (var variant in Variants)
         {
             // A missing warm-start file would otherwise surface only when its variant's first fold starts.
-            if (TrainConfigFor(variant).InitFrom is { } init && !File.Exists(init) && folds.Any(f => !done.Contains((variant.Name, f.Index))))
+            if (TrainConfigFor(variant).InitFrom is { } init && !File.Exists(init) && folds.Any(f => Selected(variant, f.Index) && !done.Contains((variant.Name, f.Index))))
                 throw new ArgumentException($"{init}: the warm-start checkpoint of variant '{variant.Name}' does not exist");
         }
 
@@ -222,14 +226,30 @@ public sealed class Experiment(ExperimentConfig config, IReadOnlyList<Variant> v
         foreach (var fold in folds)
             foreach (var variant in Variants)
             {
-                if (done.Contains((variant.Name, fold.Index))) continue;
+                if (!Selected(variant, fold.Index) || done.Contains((variant.Name, fold.Index))) continue;
                 if (finished >= maxRuns || (timeLimit is { } t && clock.Elapsed >= t) || cancellation.IsCancellationRequested) return finished;
-                // A fine-tuned variant later in this fold starts from this training: keep its run folder until then.
-                bool neededLater = Variants.Any(v => v != variant && v.FineTune is not null && v.FirstStage.Name == variant.FirstStage.Name && !done.Contains((v.Name, fold.Index)));
-                var result = RunFold(variant, fold, all, labels, neededLater, cancellation);
-                File.AppendAllLines(resultsPath, [JsonSerializer.Serialize(result, FersnetJson.Options)]);
+                string firstDirectory = RunDirectory(variant.FirstStage, fold);
+                using var claim = RunDirectoryClaim.Acquire(firstDirectory, Log, cancellation);
+                // Another job may have finished this one while we waited, or since this run started.
+                done = ReadResults().Select(r => (r.Variant, r.Fold)).ToHashSet();
+                if (done.Contains((variant.Name, fold.Index)))
+                {
+                    Log?.Invoke($"{variant.Name} fold {fold.Index + 1}: already on file (another job finished it)");
+                    continue;
+                }
+                var result = RunFold(variant, fold, all, labels, cancellation);
+                if (ResultsFile.Append(resultsPath, result))
+                    Log?.Invoke($"{variant.Name} fold {fold.Index + 1}/{Config.Folds}: test accuracy {result.TestAccuracy * 100:F2}%{(result.FirstStageTestAccuracy is { } before ? $" ({before * 100:F2}% before fine-tuning)" : "")} (best epoch {result.BestEpoch}, {(result.ValidationCount > 0 ? "val" : "train")} {result.ValidationAccuracy * 100:F1}%), {result.Seconds:F0}s");
+                else
+                    Log?.Invoke($"{variant.Name} fold {fold.Index + 1}: another job recorded it first; its line is kept");
                 done.Add((variant.Name, fold.Index));
-                Log?.Invoke($"{variant.Name} fold {fold.Index + 1}/{Config.Folds}: test accuracy {result.TestAccuracy * 100:F2}%{(result.FirstStageTestAccuracy is { } before ? $" ({before * 100:F2}% before fine-tuning)" : "")} (best epoch {result.BestEpoch}, {(result.ValidationCount > 0 ? "val" : "train")} {result.ValidationAccuracy * 100:F1}%), {result.Seconds:F0}s");
+                // The first stage's folder stays while another variant of this fold will start from it (a fine-tuned
+                // variant, or the plain one a fine-tuned variant ran first); the folders go only once the result is on file.
+                bool neededLater = Variants.Any(v => v != variant && v.FirstStage.Name == variant.FirstStage.Name && !done.Contains((v.Name, fold.Index)));
+                foreach (var directory in new[] { neededLater ? null : firstDirectory, variant.FineTune is null ? null : RunDirectory(variant, fold) })
+                    if (directory is not null)
+                        try { Directory.Delete(directory, recursive: true); } catch (IOException) { }
+                if (!neededLater) claim.DeleteLockFile();
                 finished++;
             }
         return finished;
@@ -250,7 +270,7 @@ public sealed class Experiment(ExperimentConfig config, IReadOnlyList<Variant> v
     private string RunDirectory(Variant variant, Fold fold) =>
         Path.Combine(scratchDirectory, $"{variant.Name}-fold{fold.Index}-{Config.Fingerprint(variant.Key)}");
 
-    private FoldResult RunFold(Variant variant, Fold fold, FaceTensorSet all, LabelSet labels, bool keepRunDirectory, CancellationToken cancellation)
+    private FoldResult RunFold(Variant variant, Fold fold, FaceTensorSet all, LabelSet labels, CancellationToken cancellation)
     {
         // No hold-out (split 0): every training subject trains; the trainer then selects on training accuracy.
         var (trainIndices, validationIndices) = Config.ValidationSplit > 0
@@ -296,9 +316,6 @@ public sealed class Experiment(ExperimentConfig config, IReadOnlyList<Variant> v
             scored.History.Average(m => m.ImagesPerSecond), meanGates,
             fold.Test.ToArray(), predictions.Actual, predictions.Predicted, Provenance.Current().Commit, DateTime.UtcNow,
             mirrored.Report(labels).Accuracy, mirrored.Predicted, firstStageAccuracy);
-        foreach (var directory in new[] { keepRunDirectory ? null : firstDirectory, secondDirectory })
-            if (directory is not null)
-                try { Directory.Delete(directory, recursive: true); } catch (IOException) { }
         return result;
     }
 
