@@ -23,10 +23,38 @@ public static class FersnetCli
         return "./fersnet " + string.Join(' ', kept);
     }
 
+    /// <summary>Exit code of a usage mistake (unknown command or option, missing or malformed value).</summary>
+    public const int UsageExit = 2;
+
+    /// <summary>
+    /// Every exception that reaches the command tree ends in one line, never a stack trace: a usage mistake (Spectre's
+    /// parse and validation errors) with exit 2, anything else with exit 1 (<c>FERSNET_DEBUG=1</c> prints the trace).
+    /// </summary>
+    internal static int Fail(Exception exception, ITypeResolver? resolver)
+    {
+        var console = resolver?.Resolve(typeof(Spectre.Console.IAnsiConsole)) as Spectre.Console.IAnsiConsole ?? Spectre.Console.AnsiConsole.Console;
+        bool usage = exception is CommandAppException;
+        string message = FirstLine(exception.Message);
+        if (exception is CommandAppException && exception.InnerException is { } inner)
+            message = $"invalid value: {FirstLine(inner.Message).Replace(" (Parameter 'value')", "")}";
+        console.Profile.Out.Writer.WriteLine(usage ? $"error: {message} (fersnet --help lists commands; fersnet <command> --help their options)"
+            : $"error: {exception.GetType().Name}: {message}");
+        if (Environment.GetEnvironmentVariable("FERSNET_DEBUG") == "1") console.Profile.Out.Writer.WriteLine(exception.ToString());
+        console.Profile.Out.Writer.Flush();
+        return usage ? UsageExit : 1;
+    }
+
+    private static string FirstLine(string text) => text.Split('\n', 2)[0].Trim();
+
     public static void Configure(IConfigurator config)
     {
         config.SetApplicationName("fersnet");
-        config.PropagateExceptions();
+        config.UseStrictParsing();
+        config.SetExceptionHandler(Fail);
+        config.AddCommand<PredictCommand>("predict")
+            .WithDescription("Find the faces in photos and read their expressions (bundled FER2013 model unless --checkpoint).")
+            .WithExample("predict", "photo.jpg")
+            .WithExample("predict", "photos/", "--format", "json", "--annotate", "out/");
         config.AddBranch("data", data =>
         {
             data.SetDescription("Look at datasets before training on them.");
