@@ -30,9 +30,10 @@ public static class FersnetCli
     /// Every exception that reaches the command tree ends in one line, never a stack trace: a usage mistake (Spectre's
     /// parse and validation errors) with exit 2, anything else with exit 1 (<c>FERSNET_DEBUG=1</c> prints the trace).
     /// </summary>
-    internal static int Fail(Exception exception, ITypeResolver? resolver)
+    internal static int Fail(Exception exception, ITypeResolver? resolver, Spectre.Console.IAnsiConsole? configured)
     {
-        var console = resolver?.Resolve(typeof(Spectre.Console.IAnsiConsole)) as Spectre.Console.IAnsiConsole ?? Spectre.Console.AnsiConsole.Console;
+        // A parse error comes before the command's console is registered: fall back to the configured one, then stdout.
+        var console = configured ?? resolver?.Resolve(typeof(Spectre.Console.IAnsiConsole)) as Spectre.Console.IAnsiConsole ?? Spectre.Console.AnsiConsole.Console;
         bool usage = exception is CommandAppException;
         string message = FirstLine(exception.Message);
         if (exception is CommandAppException && exception.InnerException is { } inner)
@@ -50,7 +51,7 @@ public static class FersnetCli
     {
         config.SetApplicationName("fersnet");
         config.UseStrictParsing();
-        config.SetExceptionHandler(Fail);
+        config.SetExceptionHandler((exception, resolver) => Fail(exception, resolver, config.Settings.Console));
         config.AddCommand<PredictCommand>("predict")
             .WithDescription("Find the faces in photos and read their expressions (bundled FER2013 model unless --checkpoint).")
             .WithExample("predict", "photo.jpg")
