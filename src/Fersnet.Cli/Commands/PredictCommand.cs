@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using Fersnet.Imaging;
 using Fersnet.Inference;
+using Fersnet.Runtime;
 using Fersnet.Training;
 using OpenCvSharp;
 using Spectre.Console;
@@ -39,6 +40,10 @@ public sealed class PredictCommand(IAnsiConsole console) : Command<PredictComman
         [Description("How many expressions to show per face, most probable first (table and json; default 3; csv always has all).")]
         public int Top { get; init; } = 3;
 
+        [CommandOption("--device <DEVICE>")]
+        [Description("Where the expression network runs: cpu (default), cuda or cuda:N.")]
+        public string Device { get; init; } = "cpu";
+
         [CommandOption("--max-pixels <N>")]
         [Description("Refuse images with more pixels than this, from their header, before decoding (default 50,000,000).")]
         public long? MaxPixels { get; init; }
@@ -62,14 +67,14 @@ public sealed class PredictCommand(IAnsiConsole console) : Command<PredictComman
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
-        var options = new RecognizerOptions { Detector = ParseDetector(settings.Detector)!.Value };
-        if (settings.MaxPixels is { } maxPixels) options = options with { MaxPixels = maxPixels };
         ExpressionRecognizer recognizer;
         try
         {
+            var options = new RecognizerOptions { Detector = ParseDetector(settings.Detector)!.Value, Device = ComputeDevice.Parse(settings.Device) };
+            if (settings.MaxPixels is { } maxPixels) options = options with { MaxPixels = maxPixels };
             recognizer = ExpressionRecognizer.Load(settings.Checkpoint, options);
         }
-        catch (Exception e) when (e is CheckpointException or FileNotFoundException)
+        catch (Exception e) when (e is CheckpointException or FileNotFoundException or ArgumentException or DeviceUnavailableException)
         {
             console.Profile.Out.Writer.WriteLine($"error: {e.Message}");
             return 1;

@@ -36,8 +36,7 @@ public sealed class ExpressionRecognizer : IDisposable
     private ExpressionRecognizer(TrainedModel model, IFaceDetector detector, RecognizerOptions options)
     {
         (_model, _detector, Options) = (model, detector, options);
-        _device = options.Device ?? CPU;
-        _model.Model.to(_device);
+        _device = options.Device ?? Runtime.ComputeDevice.Cpu;
         _model.Model.eval();
         _imageSize = model.Model.Config.ImageSize;
     }
@@ -49,8 +48,8 @@ public sealed class ExpressionRecognizer : IDisposable
     {
         options ??= new RecognizerOptions();
         options.Validate();
-        Runtime.NativeLibraries.EnsureLoadable();
-        var model = TrainedModel.Load(checkpoint ?? ModelFiles.Find(ModelFiles.BundledExpressionModel));
+        Runtime.TorchRuntime.Initialize();
+        var model = TrainedModel.Load(checkpoint ?? ModelFiles.Find(ModelFiles.BundledExpressionModel), options.Device);
         try
         {
             return new ExpressionRecognizer(model, FaceDetectors.Create(options.Detector, options.MinFaceSize), options);
@@ -240,6 +239,38 @@ public sealed class ExpressionRecognizer : IDisposable
             results.Add(faces);
         }
         return results;
+    }
+
+    /// <summary>True when the model has a synthesis branch (FERSNet, hard sharing) and so can <see cref="Redraw"/> faces.</summary>
+    public bool CanRedraw => _model.Model.Config.HasSynthesis;
+
+    /// <summary>
+    /// Re-draws a face that <see cref="Recognize(Mat)"/> found in <paramref name="image"/> with another expression, through the
+    /// model's synthesis branch: the face cropped as for recognition, returned as a grayscale image of the model's size.
+    /// </summary>
+    /// <param name="expression">One of <see cref="Expressions"/> (aliases such as <c>happy</c> are accepted).</param>
+    /// <exception cref="InvalidOperationException">The model has no synthesis branch (the bundled single-task model).</exception>
+    /// <exception cref="ArgumentException">The expression is not one the model knows.</exception>
+    public Mat Redraw(Mat image, FaceExpression face, string expression)
+    {
+        if (!CanRedraw) throw new InvalidOperationException($"{ModelPath}: a {_model.Model.Config.Kind} model has no synthesis branch; load a fersnet or hard checkpoint");
+        if (!Data.Expressions.TryParse(expression, out var target) || !_model.Labels.Classes.Contains(target))
+            throw new ArgumentException($"'{expression}' is not one of this model's expressions ({string.Join(", ", Expressions)})", nameof(expression));
+        using var gray = new Mat();
+        if (image.Channels() == 1) image.CopyTo(gray);
+        else Cv2.CvtColor(image, gray, image.Channels() == 4 ? ColorConversionCodes.BGRA2GRAY : ColorConversionCodes.BGR2GRAY);
+        var crop = new float[_imageSize * _imageSize];
+        double scale = Options.Detector == DetectorKind.None ? 1.0 : Options.CropScale;
+        FaceCrop.Extract(gray, FaceCrop.Square(new Rect2f(face.Box.X, face.Box.Y, face.Box.Width, face.Box.Height), scale), _imageSize, crop);
+        float[] drawn;
+        lock (_forward)
+        {
+            using var scope = NewDisposeScope();
+            var input = tensor(crop, [1, 1, _imageSize, _imageSize]).to(_device);
+            var targets = tensor(new long[] { _model.Labels.IndexOf(target) }).to(_device);
+            drawn = Synthesis.ExpressionSynthesizer.Redraw(_model.Model, input, targets).cpu().contiguous().data<float>().ToArray();
+        }
+        return FaceImage.FromUnitRange(drawn, _imageSize);
     }
 
     /// <summary>Releases the model and the detector.</summary>

@@ -45,7 +45,7 @@ public sealed record RecognizerOptions
     /// <summary>Most faces sent through the network in one forward pass when recognising many photos.</summary>
     public int BatchSize { get; init; } = 64;
 
-    /// <summary>Where the network runs; the model and every input tensor are moved there. Null: the CPU.</summary>
+    /// <summary>Where the network runs (<see cref="Runtime.ComputeDevice.Parse"/>); the model and every input tensor are moved there. Null: the CPU.</summary>
     public torch.Device? Device { get; init; }
 
     internal void Validate()
