@@ -20,6 +20,7 @@ public class CliNewcomerTests
         progress.Batch(new BatchProgress(0, 5, 10, 100, 0.5, terms));        // within the interval: quiet
         now = TimeSpan.FromSeconds(20);
         progress.Batch(new BatchProgress(0, 10, 10, 100, 0.5, terms));       // the epoch's last batch: 20 s an epoch
+        progress.Batch(new BatchProgress(1, 1, 10, 100, 0.5, terms));        // epoch 2 starts (within the interval: quiet)
         now = TimeSpan.FromSeconds(35);
         progress.Batch(new BatchProgress(1, 5, 10, 100, 0.5, terms));        // epoch 2 half done after 15 s
         var lines = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);

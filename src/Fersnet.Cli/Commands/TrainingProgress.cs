@@ -14,7 +14,8 @@ internal sealed class TrainingProgress(TextWriter output, int totalEpochs, Func<
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(10);
 
     private readonly Func<TimeSpan> _clock = clock ?? SystemClock();
-    private TimeSpan _epochStart, _lastLine = TimeSpan.MinValue;
+    private TimeSpan _epochStart;
+    private TimeSpan? _lastLine;
     private int _epoch = -1, _finishedEpochs;
     private TimeSpan _finishedTime;
 
@@ -33,7 +34,7 @@ internal sealed class TrainingProgress(TextWriter output, int totalEpochs, Func<
             (_epoch, _epochStart) = (p.Epoch, now);
         }
         bool last = p.Batch == p.Batches;
-        if (!last && now - _lastLine < Interval) return;
+        if (!last && _lastLine is { } previous && now - previous < Interval) return;
         _lastLine = now;
         output.WriteLine(Line(p, now));
         output.Flush();

@@ -21,7 +21,7 @@ public static class TrainingOverlap
             return $"the checkpoint was trained on split(s) {string.Join(", ", trained)} of this dataset, which this evaluation scores: the accuracy is not a test figure";
         }
         if (split is not null && !split.Equals("Training", StringComparison.OrdinalIgnoreCase) && !split.Equals("train", StringComparison.OrdinalIgnoreCase)) return null;
-        return $"the checkpoint was trained on this dataset ({data.Path}{(data.ValidationSplit > 0 ? $", {data.ValidationSplit:P0} of the subjects held out" : "")}): the accuracy is not a test figure";
+        return $"the checkpoint was trained on this dataset ({data.Path}{(data.ValidationSplit > 0 ? $", {data.ValidationSplit * 100:0.#}% of the subjects held out" : "")}): the accuracy is not a test figure";
     }
 
     /// <summary>The reason <see cref="Data.FaceDataLoader"/> gives a face whose true class the model does not know.</summary>
