@@ -23,10 +23,42 @@ public static class FersnetCli
         return "./fersnet " + string.Join(' ', kept);
     }
 
+    /// <summary>Exit code of a usage mistake (unknown command or option, missing or malformed value).</summary>
+    public const int UsageExit = 2;
+
+    /// <summary>
+    /// Every exception that reaches the command tree ends in one line, never a stack trace: a usage mistake (Spectre's
+    /// parse and validation errors) with exit 2, anything else with exit 1 (<c>FERSNET_DEBUG=1</c> prints the trace).
+    /// </summary>
+    internal static int Fail(Exception exception, ITypeResolver? resolver, Spectre.Console.IAnsiConsole? configured)
+    {
+        // A parse error comes before the command's console is registered: fall back to the configured one, then stdout.
+        var console = configured ?? resolver?.Resolve(typeof(Spectre.Console.IAnsiConsole)) as Spectre.Console.IAnsiConsole ?? Spectre.Console.AnsiConsole.Console;
+        bool usage = exception is CommandAppException;
+        string message = FirstLine(exception.Message);
+        if (exception is CommandAppException && exception.InnerException is { } inner)
+            message = $"invalid value: {FirstLine(inner.Message).Replace(" (Parameter 'value')", "")}";
+        console.Profile.Out.Writer.WriteLine(usage ? $"error: {message} (fersnet --help lists commands; fersnet <command> --help their options)"
+            : $"error: {exception.GetType().Name}: {message}");
+        if (Environment.GetEnvironmentVariable("FERSNET_DEBUG") == "1") console.Profile.Out.Writer.WriteLine(exception.ToString());
+        console.Profile.Out.Writer.Flush();
+        return usage ? UsageExit : 1;
+    }
+
+    private static string FirstLine(string text) => text.Split('\n', 2)[0].Trim();
+
     public static void Configure(IConfigurator config)
     {
         config.SetApplicationName("fersnet");
-        config.PropagateExceptions();
+        config.UseStrictParsing();
+        config.SetExceptionHandler((exception, resolver) => Fail(exception, resolver, config.Settings.Console));
+        config.AddCommand<PredictCommand>("predict")
+            .WithDescription("Find the faces in photos and read their expressions (bundled FER2013 model unless --checkpoint).")
+            .WithExample("predict", "photo.jpg")
+            .WithExample("predict", "photos/", "--format", "json", "--annotate", "out/");
+        config.AddCommand<DetectEvalCommand>("detect-eval")
+            .WithDescription("Face detection against reference boxes (../shared/photos), photos/s end to end and faces/s on 48 px crops.")
+            .WithExample("detect-eval", "--json", "docs/results/photos.json", "--notebook", "docs/RESULTS.md");
         config.AddBranch("data", data =>
         {
             data.SetDescription("Look at datasets before training on them.");

@@ -13,6 +13,9 @@ public static class TestPaths
     public static string CkPlus => Path.Combine(SharedData, "ckplus48");
     public static string Fer2013 => Path.Combine(SharedData, "fer2013");
 
+    /// <summary><c>../shared/photos</c>: six group photos with reference face boxes (<c>faces.json</c>).</summary>
+    public static string Photos => Path.GetFullPath(Path.Combine(RepoRoot, "..", "shared", "photos"));
+
     static TestPaths() => TorchRuntime.Initialize();
 
     private static string FindRepoRoot()

@@ -38,7 +38,7 @@ public sealed class EvaluateCommand(IAnsiConsole console) : Command<EvaluateComm
         public string Device { get; init; } = "cpu";
 
         [CommandOption("--out <DIR>")]
-        [Description("Where to write report.json and confusion.png (default: beside the checkpoint).")]
+        [Description("Where to write report.json and confusion.png (default: runs/eval/<checkpoint>-<data>[-<split>], never inside models/).")]
         public string? Out { get; init; }
 
         public override ValidationResult Validate() =>
@@ -57,12 +57,20 @@ public sealed class EvaluateCommand(IAnsiConsole console) : Command<EvaluateComm
                 scan = scan with { Samples = scan.Samples.Where(s => string.Equals(s.Split, split, StringComparison.OrdinalIgnoreCase)).ToArray() };
                 if (scan.Samples.Count == 0) throw new DatasetException(settings.Data, $"has no samples in split '{split}'");
             }
+            if (TrainingOverlap.Warning(model.Header, settings.Data, split) is { } overlap)
+                console.Profile.Out.Writer.WriteLine($"warning: {overlap}");
             using var set = FaceDataLoader.Load(scan, model.Model.Config.ImageSize, model.Labels);
+            var unknown = set.Skipped.Where(s => TrainingOverlap.IsUnknownClass(s.Reason)).ToList();
+            var broken = set.Skipped.Where(s => !TrainingOverlap.IsUnknownClass(s.Reason)).ToList();
+            foreach (var file in broken) console.Profile.Out.Writer.WriteLine($"skipped: {file.Path}: {file.Reason}");
+            foreach (var file in unknown) console.Profile.Out.Writer.WriteLine($"not scored: {file.Path}: {file.Reason}");
+            if (unknown.Count > 0)
+                console.Profile.Out.Writer.WriteLine($"{unknown.Count} face(s) show an expression the model does not know ({string.Join(", ", model.Labels.Names)}); they are not scored and not counted as broken");
             using var predictions = Evaluator.Predict(model.Model, set, mirror: settings.Mirror);
             var report = predictions.Report(model.Labels);
 
-            string outDir = settings.Out ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(settings.Checkpoint))!,
-                $"eval-{Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(settings.Data)))}{(split is null ? "" : "-" + split)}");
+            string outDir = settings.Out ?? Path.Combine("runs", "eval",
+                $"{Path.GetFileNameWithoutExtension(settings.Checkpoint)}-{Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(settings.Data)))}{(split is null ? "" : "-" + split)}");
             Directory.CreateDirectory(outDir);
             File.WriteAllText(Path.Combine(outDir, "report.json"), JsonSerializer.Serialize(new
             {
@@ -70,11 +78,12 @@ public sealed class EvaluateCommand(IAnsiConsole console) : Command<EvaluateComm
                 data = Path.GetFullPath(settings.Data),
                 split,
                 mirror = settings.Mirror,
-                skipped = set.Skipped.Count,
+                skipped = broken.Select(f => new { path = f.Path, reason = f.Reason }),
+                unknownClass = unknown.Count,
                 report,
             }, FersnetJson.Indented));
             Plots.ConfusionMatrix(report, Path.Combine(outDir, "confusion.png"));
-            Render(report, set.Skipped.Count, outDir);
+            Render(report, broken.Count, unknown.Count, outDir);
             return 0;
         }
         catch (Exception e) when (e is DatasetException or CheckpointException or DeviceUnavailableException or ArgumentException)
@@ -84,9 +93,9 @@ public sealed class EvaluateCommand(IAnsiConsole console) : Command<EvaluateComm
         }
     }
 
-    private void Render(ClassificationReport report, int skipped, string outDir)
+    private void Render(ClassificationReport report, int skipped, int unknown, string outDir)
     {
-        console.MarkupLineInterpolated($"[bold]accuracy {report.Accuracy * 100:F2}%[/], macro-F1 {report.MacroF1 * 100:F2}%, {report.Count} images ({skipped} skipped)");
+        console.MarkupLineInterpolated($"[bold]accuracy {report.Accuracy * 100:F2}%[/], macro-F1 {report.MacroF1 * 100:F2}%, {report.Count} images ({skipped} skipped as unreadable{(unknown > 0 ? $", {unknown} of classes the model does not know" : "")})");
         var table = new Table().Border(TableBorder.Rounded).AddColumn("true \\ predicted");
         foreach (var label in report.Labels) table.AddColumn(new TableColumn(label).RightAligned());
         table.AddColumn(new TableColumn("recall").RightAligned()).AddColumn(new TableColumn("precision").RightAligned()).AddColumn(new TableColumn("n").RightAligned());

@@ -122,37 +122,22 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
 
     private void TrainWithProgress(Trainer trainer, TrainingData sets, string runDirectory, CancellationToken cancellationToken)
     {
-        console.Progress()
-            .AutoClear(false)
-            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
-            .Start(progress =>
-            {
-                ProgressTask? task = null;
-                trainer.BatchCompleted += p =>
-                {
-                    if (task is null || p.Batch == 1)
-                    {
-                        task?.StopTask();
-                        task = progress.AddTask($"epoch {p.Epoch + 1}", maxValue: p.Batches);
-                    }
-                    string terms = string.Join(" ", p.Terms.Select(t => $"{t.Key} {t.Value:F3}"));
-                    task.Description = Markup.Escape($"epoch {p.Epoch + 1}/{trainer.Config.Epochs} {terms} acc {p.Accuracy * 100:F1}% {p.ImagesPerSecond:F0} img/s");
-                    task.Value = p.Batch;
-                };
-                // Raised on this thread after each epoch's checkpoint: the command reports it and draws the curves.
-                trainer.EpochCompleted += m =>
-                {
-                    ReportEpoch(m);
-                    Plots.TrainingCurves(trainer.History, Path.Combine(runDirectory, "curves.png"));
-                };
-                trainer.Fit(sets.Train, sets.Validation, runDirectory, cancellationToken);
-            });
+        // Plain lines rather than a live bar: the same at 80 or 120 columns and in a log file (TrainingProgress).
+        var progress = new TrainingProgress(console.Profile.Out.Writer, trainer.Config.Epochs);
+        trainer.BatchCompleted += progress.Batch;
+        // Raised on this thread after each epoch's checkpoint: the command reports it and draws the curves.
+        trainer.EpochCompleted += m =>
+        {
+            ReportEpoch(m);
+            Plots.TrainingCurves(trainer.History, Path.Combine(runDirectory, "curves.png"));
+        };
+        trainer.Fit(sets.Train, sets.Validation, runDirectory, cancellationToken);
     }
 
     private void ReportEpoch(EpochMetrics m)
     {
         string validation = m.ValidationAccuracy is { } acc ? $"val acc {acc * 100:F2}% loss {m.ValidationLoss:F3} macro-F1 {m.ValidationMacroF1 * 100:F1}" : "no validation";
         string gates = m.MeanGates is { Count: > 0 } g ? " gates z " + string.Join(" ", g.Select(v => v.ToString("F2"))) : "";
-        console.MarkupLineInterpolated($"epoch {m.Epoch}: train acc {m.TrainAccuracy * 100:F1}% fer {m.TrainLoss:F3}, {validation}, {m.ImagesPerSecond:F0} img/s, {m.Seconds:F0}s{gates}");
+        console.Profile.Out.Writer.WriteLine($"epoch {m.Epoch}: train acc {m.TrainAccuracy * 100:F1}% fer {m.TrainLoss:F3}, {validation}, {m.ImagesPerSecond:F0} img/s, {m.Seconds:F0}s{gates}");
     }
 }

@@ -14,6 +14,7 @@ public static class TorchRuntime
     public static void Initialize()
     {
         if (Interlocked.Exchange(ref _initialised, 1) == 1) return;
+        NativeLibraries.EnsureLoadable();
         torch.set_num_threads(ThreadCount);
     }
 
