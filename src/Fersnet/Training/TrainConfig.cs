@@ -19,6 +19,13 @@ public sealed record LossWeights
     public double Cycle { get; init; } = 10;
     /// <summary>Identity L1 where the sampled target equals the source expression.</summary>
     public double Identity { get; init; } = 5;
+    /// <summary>Paired L1: a face re-drawn with expression t against a real face of the same subject showing t
+    /// (datasets with subjects, e.g. CK+, where <see cref="TrainConfig.PairedShare"/> is above 0).</summary>
+    public double Paired { get; init; } = 5;
+    /// <summary>Mean of the attention mask (decoders with one): re-draw only where the expression needs it.</summary>
+    public double MaskSparsity { get; init; } = 0.1;
+    /// <summary>Total variation of the attention mask (decoders with one): a smooth mask.</summary>
+    public double MaskSmoothness { get; init; } = 1;
     /// <summary>Scales every synthesis term of the generator step relative to recognition.</summary>
     public double Synthesis { get; init; } = 1;
 }
@@ -58,6 +65,13 @@ public sealed record TrainConfig
     /// </summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? InitFrom { get; init; }
+    /// <summary>
+    /// Share of a synthesis batch whose target expression is drawn among the expressions the face's subject shows in
+    /// other training faces, with the paired L1 against one of those faces (<see cref="LossWeights.Paired"/>); the rest
+    /// draw a target uniformly. 0: every target uniform and no paired loss (as before the option existed).
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public double PairedShare { get; init; }
     /// <summary>Global gradient-norm clip of every step (also where non-finite gradients are caught).</summary>
     public double GradientClip { get; init; } = 10;
     public AugmentConfig Augment { get; init; } = new();
@@ -82,6 +96,7 @@ public sealed record TrainConfig
         if (LearningRate <= 0 || DiscriminatorLearningRate <= 0) throw new ArgumentException("learning rates must be positive");
         if (SynthesisEvery < 1) throw new ArgumentException("synthesis-every must be at least 1");
         if (CycleShare is { } share && (share <= 0 || share > 1)) throw new ArgumentException("cycle share must be in (0, 1]");
+        if (PairedShare is < 0 or > 1) throw new ArgumentException("paired share must be in [0, 1]");
         if (SelectionStart is < 0 or > 1) throw new ArgumentException("selection start must be in [0, 1]");
         if (WeightAverageDecay is { } decay && (decay <= 0 || decay >= 1)) throw new ArgumentException("weight-average decay must be in (0, 1)");
     }

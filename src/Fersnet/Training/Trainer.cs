@@ -16,7 +16,8 @@ public sealed record BatchProgress(int Epoch, int Batch, int Batches, double Ima
 /// Trains a multi-task model (the solver, in StarGAN's terms). Each step has three labelled phases:
 /// discriminator (real vs generated faces, expression of real faces), generator and recognition (FER
 /// cross-entropy plus the synthesis losses: adversarial, target-expression classification, cycle and identity
-/// L1), logging. Checkpoints hold everything needed to resume.
+/// L1, the paired L1 against a real face of the same subject with the target expression where the data has one,
+/// and the attention mask's sparsity and smoothness for decoders with a mask), logging. Checkpoints hold everything needed to resume.
 /// </summary>
 public sealed class Trainer : IDisposable
 {
@@ -52,6 +53,7 @@ public sealed class Trainer : IDisposable
     private readonly Generator dataRandom;
     private readonly Augmenter augmenter;
     private Tensor? classWeights;
+    private PairedFaces? pairedFaces;
 
     private Trainer(ModelConfig modelConfig, TrainConfig config, LabelSet labels, DataConfig? data, Device? device)
     {
@@ -149,6 +151,7 @@ public sealed class Trainer : IDisposable
         if (!train.LabelSet.Equals(Labels)) throw new ArgumentException("training data has other classes than the model");
         classWeights?.Dispose();
         classWeights = Config.ClassWeights ? Losses.InverseFrequencyWeights(train.ClassCounts()).to(Device) : null;
+        pairedFaces = Config.PairedShare > 0 && Model.Config.HasSynthesis ? PairedFaces.For(train) : null;
         while (CompletedEpochs < Config.Epochs)
         {
             cancellation.ThrowIfCancellationRequested();
@@ -210,7 +213,8 @@ public sealed class Trainer : IDisposable
             using var scope = NewDisposeScope();
             var indices = order.narrow(0, start, length);
             bool synthesisStep = synthesis && batch % Config.SynthesisEvery == 0;
-            var step = TrainStep(train.Images.index_select(0, indices), train.Labels.index_select(0, indices), synthesisStep, epoch, batch);
+            var targets = synthesisStep && pairedFaces is not null ? PairedTargets(train, indices) : null;
+            var step = TrainStep(train.Images.index_select(0, indices), train.Labels.index_select(0, indices), synthesisStep, epoch, batch, targets);
             foreach (var (term, value) in step.Terms) sums[term] = sums.GetValueOrDefault(term) + value * length;
             seen += length;
             correct += step.Correct;
@@ -235,6 +239,16 @@ public sealed class Trainer : IDisposable
             sums.ToDictionary(kv => kv.Key, kv => kv.Value / seen), validationLoss, validationAccuracy, validationF1, gates);
     }
 
+    /// <summary>A synthesis batch's targets drawn by <see cref="PairedFaces"/>, with the reference faces of the paired loss.</summary>
+    private SynthesisTargets PairedTargets(FaceTensorSet train, Tensor indices)
+    {
+        var (targets, references) = pairedFaces!.Draw(indices.data<long>().ToArray(), Config.PairedShare, dataRandom);
+        var faces = indices.data<long>().ToArray();
+        using var referenceIndex = tensor(references.Select((r, b) => r >= 0 ? r : faces[b]).ToArray(), ScalarType.Int64);
+        return new SynthesisTargets(tensor(targets, ScalarType.Int64), train.Images.index_select(0, referenceIndex),
+            tensor(references.Select(r => r >= 0 ? 1f : 0f).ToArray()));
+    }
+
     /// <summary>The loss terms of one step and how many faces recognition got right.</summary>
     public sealed record StepResult(IReadOnlyDictionary<string, double> Terms, long Correct);
 
@@ -244,7 +258,8 @@ public sealed class Trainer : IDisposable
     /// </summary>
     /// <param name="images">(B,1,H,W) in [-1,1], not yet augmented</param>
     /// <param name="labels">(B) class indices</param>
-    public StepResult TrainStep(Tensor images, Tensor labels, bool synthesis, int epoch = 0, int batch = 0)
+    /// <param name="given">the synthesis targets and paired references; null: targets drawn uniformly, no paired loss</param>
+    public StepResult TrainStep(Tensor images, Tensor labels, bool synthesis, int epoch = 0, int batch = 0, SynthesisTargets? given = null)
     {
         using var scope = NewDisposeScope();
         var terms = new Dictionary<string, double>();
@@ -257,12 +272,15 @@ public sealed class Trainer : IDisposable
 
         images = images.to(Device);
         labels = labels.to(Device);
-        var xReal = augmenter.Apply(images);                                              // (B,1,H,W)
+        // A paired reference is moved exactly as its face is, so the two stay comparable pixel for pixel.
+        var (xReal, xReference) = synthesis && given is not null
+            ? augmenter.ApplyAlike(images, given.References.to(Device))                  // (B,1,H,W) twice
+            : (augmenter.Apply(images), null);                                            // (B,1,H,W)
         Tensor? targetLabel = null, targetOneHot = null;
         if (synthesis)
         {
             // Drawn on the host generator (the run's one random stream, whatever the device), then moved.
-            targetLabel = randint(0, Labels.Count, [labels.shape[0]], generator: dataRandom, dtype: ScalarType.Int64).to(Device);   // (B)
+            targetLabel = (given?.Targets ?? randint(0, Labels.Count, [labels.shape[0]], generator: dataRandom, dtype: ScalarType.Int64)).to(Device);   // (B)
             targetOneHot = one_hot(targetLabel, Labels.Count).to(ScalarType.Float32);                                  // (B,classes)
         }
         var output = Model.call(xReal, targetOneHot);
@@ -306,11 +324,26 @@ public sealed class Trainer : IDisposable
             var identity = Losses.MaskedL1(xFake, xReal, targetLabel!.eq(labels).to(ScalarType.Float32));
             SetRequiresGrad(Discriminator, true);
             var w = Config.Losses;
-            loss += w.Synthesis * (w.Adversarial * adversarial + w.Classification * classification + w.Cycle * cycle + w.Identity * identity);
+            var generator = w.Adversarial * adversarial + w.Classification * classification + w.Cycle * cycle + w.Identity * identity;
             Record("g_adv", adversarial);
             Record("g_cls", classification);
             Record("cycle", cycle);
             Record("identity", identity);
+            if (xReference is not null)
+            {
+                var paired = Losses.MaskedL1(xFake, xReference, given!.HasReference);
+                generator += w.Paired * paired;
+                Record("paired", paired);
+            }
+            if (output.AttentionMask is { } mask)                                          // (B,1,H,W)
+            {
+                var sparsity = Losses.MaskSparsity(mask);
+                var smoothness = Losses.MaskSmoothness(mask);
+                generator += w.MaskSparsity * sparsity + w.MaskSmoothness * smoothness;
+                Record("mask", sparsity);
+                Record("mask_tv", smoothness);
+            }
+            loss += w.Synthesis * generator;
         }
         loss.backward();
         if (realStatistics is not null) RestoreRunningStatistics(realStatistics);
