@@ -46,6 +46,9 @@ public static class FersnetCli
         config.AddCommand<BenchCommand>("bench")
             .WithDescription("Training images/s, inference faces/s and latency of each model, with FLOPs and share of the CPU's peak.")
             .WithExample("bench", "--json", "docs/results/bench.json", "--notebook", "docs/RESULTS.md");
+        config.AddCommand<SynthesizeCommand>("synthesize")
+            .WithDescription("Re-draw face images with another expression: one PNG per face and expression, a grid per face, manifest.jsonl.")
+            .WithExample("synthesize", "--input", "face.png", "--to", "all", "--out", "synthesized");
         config.AddCommand<EvaluateCommand>("evaluate")
             .WithDescription("Accuracy, macro-F1, per-class recall/precision and confusion matrix of a checkpoint on a dataset.")
             .WithExample("evaluate", "--checkpoint", "runs/ck-fersnet/best.ckpt", "--data", "../shared/data/ckplus48");

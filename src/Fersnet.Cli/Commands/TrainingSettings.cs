@@ -64,9 +64,17 @@ public class TrainingSettings : CommandSettings
     [Description("Share of each synthesis batch whose target is one of the expressions its subject shows in other training faces, with a paired L1 against that real face (datasets with subjects, e.g. CK+; default 0: off).")]
     public double PairedShare { get; init; }
 
+    [CommandOption("--fer-on-synthesis-weight <W>")]
+    [Description("Weight of the recognition branch's classification of re-drawn faces as their target (default 0: off).")]
+    public double? RecognitionOfSynthesisWeight { get; init; }
+
+    [CommandOption("--cls-weight <W>")]
+    [Description("Weight of D's expression classification (real faces for D, re-drawn ones for the generator; default 1).")]
+    public double? ClassificationWeight { get; init; }
+
     [CommandOption("--fer-weight <W>")]
     [Description("Weight of the recognition loss (default 1).")]
-    public double FerWeight { get; init; } = 1;
+    public double? FerWeight { get; init; }
 
     [CommandOption("--no-synthesis-into-fer")]
     [Description("FERSNet: synthesis losses do not reach the recognition branch's features.")]
@@ -122,7 +130,13 @@ public class TrainingSettings : CommandSettings
         SelectionStart = SelectFrom,
         WeightAverageDecay = WeightAverageDecay,
         PairedShare = PairedShare,
-        Losses = Defaults.Losses with { Synthesis = SynthesisWeight, Fer = FerWeight },
+        Losses = Defaults.Losses with
+        {
+            Synthesis = SynthesisWeight,
+            Fer = FerWeight ?? Defaults.Losses.Fer,
+            Classification = ClassificationWeight ?? Defaults.Losses.Classification,
+            RecognitionOfSynthesis = RecognitionOfSynthesisWeight ?? Defaults.Losses.RecognitionOfSynthesis,
+        },
         Augment = NoAugment ? AugmentConfig.None : new AugmentConfig(),
         Adversarial = Enum.TryParse<AdversarialLoss>(Adversarial, ignoreCase: true, out var loss)
             ? loss : throw new ArgumentException($"unknown adversarial loss '{Adversarial}' (known: lsgan, hinge)"),

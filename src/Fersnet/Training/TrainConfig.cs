@@ -15,6 +15,13 @@ public sealed record LossWeights
     public double Adversarial { get; init; } = 1;
     /// <summary>Expression classification of generated faces (and of real ones for D) by D's auxiliary head.</summary>
     public double Classification { get; init; } = 1;
+    /// <summary>
+    /// Expression classification of generated faces by the network's own recognition branch (read from the cycle pass,
+    /// which runs the whole network on them anyway): a second, stronger judge of the target expression than D's
+    /// auxiliary head early in training (AC-GAN style: it also teaches recognition that a face re-drawn with t shows t).
+    /// 0: off, as before the term existed.
+    /// </summary>
+    public double RecognitionOfSynthesis { get; init; }
     /// <summary>Cycle reconstruction L1: source → target → source ≈ source.</summary>
     public double Cycle { get; init; } = 10;
     /// <summary>Identity L1 where the sampled target equals the source expression.</summary>

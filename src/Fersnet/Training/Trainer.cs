@@ -319,7 +319,8 @@ public sealed class Trainer : IDisposable
             // uses on real faces only: they are put back once backward no longer needs the saved tensors.
             realStatistics = SnapshotRunningStatistics(Model);
             long cycled = CycleCount(labels.shape[0]);
-            var xReconstructed = Model.call(xFake.narrow(0, 0, cycled), sourceOneHot.narrow(0, 0, cycled)).Synthesized!;
+            var cyclePass = Model.call(xFake.narrow(0, 0, cycled), sourceOneHot.narrow(0, 0, cycled));
+            var xReconstructed = cyclePass.Synthesized!;
             var cycle = l1_loss(xReconstructed, xReal.narrow(0, 0, cycled));
             var identity = Losses.MaskedL1(xFake, xReal, targetLabel!.eq(labels).to(ScalarType.Float32));
             SetRequiresGrad(Discriminator, true);
@@ -329,6 +330,12 @@ public sealed class Trainer : IDisposable
             Record("g_cls", classification);
             Record("cycle", cycle);
             Record("identity", identity);
+            if (w.RecognitionOfSynthesis > 0)
+            {
+                var recognised = Losses.Classification(cyclePass.FerLogits, targetLabel.narrow(0, 0, cycled));   // the re-drawn faces' logits
+                generator += w.RecognitionOfSynthesis * recognised;
+                Record("g_fer", recognised);
+            }
             if (xReference is not null)
             {
                 var paired = Losses.MaskedL1(xFake, xReference, given!.HasReference);
