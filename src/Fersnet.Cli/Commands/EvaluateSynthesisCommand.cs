@@ -1,7 +1,8 @@
 using System.ComponentModel;
 using Fersnet.Data;
-using Fersnet.Evaluation;
 using Fersnet.Inference;
+using Fersnet.Lab.Reporting;
+using Fersnet.Lab.Synthesis;
 using Fersnet.Synthesis;
 using Fersnet.Training;
 using Spectre.Console;
@@ -106,7 +107,7 @@ public sealed class EvaluateSynthesisCommand(IAnsiConsole console) : Command<Eva
             var report = new SynthesisReport(settings.Name, FersnetCli.CommandLine(context), settings.Checkpoint, settings.Classifier, settings.Data,
                 settings.Holdout, settings.SplitSeed, metrics, grids, Provenance.Current());
             if (settings.Json is { } json) report.WriteJson(json);
-            if (settings.Notebook is { } notebook) Evaluation.Notebook.ReplaceSection(notebook, settings.Name, report.Markdown());
+            if (settings.Notebook is { } notebook) Notebook.ReplaceSection(notebook, settings.Name, report.NotebookSection());
             Render(metrics);
             return 0;
         }

@@ -29,8 +29,9 @@ public sealed record LossWeights
     /// <summary>Paired L1: a face re-drawn with expression t against a real face of the same subject showing t
     /// (datasets with subjects, e.g. CK+, where <see cref="TrainConfig.PairedShare"/> is above 0).</summary>
     public double Paired { get; init; } = 5;
-    /// <summary>Mean of the attention mask (decoders with one): re-draw only where the expression needs it.</summary>
-    public double MaskSparsity { get; init; } = 0.1;
+    /// <summary>Mean of the attention mask (decoders with one): re-draw only where the expression needs it. GANimation's
+    /// 0.1 shut the mask (mean 0.34 → 0.04 in 300 FER2013 steps while the target expression was not learned at all).</summary>
+    public double MaskSparsity { get; init; } = 0.02;
     /// <summary>Total variation of the attention mask (decoders with one): a smooth mask.</summary>
     public double MaskSmoothness { get; init; } = 1;
     /// <summary>Scales every synthesis term of the generator step relative to recognition.</summary>

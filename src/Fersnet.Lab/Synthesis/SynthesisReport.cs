@@ -1,9 +1,10 @@
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
+using Fersnet.Lab.Reporting;
+using Fersnet.Serialization;
 using Fersnet.Synthesis;
 
-namespace Fersnet.Evaluation;
+namespace Fersnet.Lab.Synthesis;
 
 /// <summary>
 /// What <c>fersnet evaluate-synthesis</c> measured, with where it came from: the JSON document (docs/results/synthesis.json)
@@ -33,14 +34,15 @@ public sealed record SynthesisReport(string Name, string Command, string Generat
             Grids = Grids.Select(g => new { g.Caption, g.Path }),
             Provenance,
         };
-        File.WriteAllText(path, JsonSerializer.Serialize(document, new JsonSerializerOptions(Training.Checkpoint.Json) { WriteIndented = true }) + "\n");
+        File.WriteAllText(path, JsonSerializer.Serialize(document, new JsonSerializerOptions(FersnetJson.Options) { WriteIndented = true }) + "\n");
     }
 
-    public string Markdown()
+    public string NotebookSection()
     {
         var inv = CultureInfo.InvariantCulture;
         string Pct(double v) => double.IsNaN(v) ? "–" : (v * 100).ToString("F1", inv) + "%";
-        string F(double v, string format = "F3") => v.ToString(format, inv);
+        string F(double v) => Markdown.Number(v, 3);
+        string Bold(string target) => target == "all" ? "**all**" : target;
         var m = Metrics;
         var section = Notebook.Section($"Expression synthesis: {Name}", Command, Provenance);
         section.AppendLine($"- Generator `{Generator}`, judged by the independently trained classifier `{Classifier}` (not the generator's own recognition branch)");
@@ -48,17 +50,15 @@ public sealed record SynthesisReport(string Name, string Command, string Generat
         section.AppendLine();
         section.AppendLine("Expression score: the share of re-drawn faces the classifier labels as the target (goal: ≥ 85 % overall, ≥ 70 % per target), beside its recall on the real test faces of that expression:");
         section.AppendLine();
-        section.AppendLine("| target | re-drawn faces | expression score | classifier on real faces (n) |");
-        section.AppendLine("|---|---:|---:|---:|");
-        foreach (var s in m.Scores)
-            section.AppendLine($"| {(s.Target == "all" ? "**all**" : s.Target)} | {s.Drawn} | {Pct(s.Score)} | {(s.RealAccuracy is { } r ? Pct(r) : "–")} ({s.RealCount}) |");
+        section.Append(Markdown.Table(["target", "re-drawn faces", "expression score", "classifier on real faces (n)"],
+            m.Scores.Select(s => (IReadOnlyList<string>)
+                [Bold(s.Target), s.Drawn.ToString(inv), Pct(s.Score), $"{(s.RealAccuracy is { } r ? Pct(r) : "–")} ({s.RealCount})"])));
         section.AppendLine();
         section.AppendLine("Against the truth: a face of subject S re-drawn with t against S's real faces with t (pixels on a 0-1 scale; lower L1 and higher SSIM are closer), beside the unchanged input and the mean face of t over the training subjects (goal: closer than both, for every target):");
         section.AppendLine();
-        section.AppendLine("| target | pairs | L1 re-drawn | L1 input | L1 mean face | SSIM re-drawn | SSIM input | SSIM mean face | closer than both |");
-        section.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---|");
-        foreach (var t in m.Truth)
-            section.AppendLine($"| {(t.Target == "all" ? "**all**" : t.Target)} | {t.Pairs} | {F(t.RedrawnL1)} | {F(t.InputL1)} | {F(t.MeanFaceL1)} | {F(t.RedrawnSsim)} | {F(t.InputSsim)} | {F(t.MeanFaceSsim)} | {(t.BeatsBaselines ? "yes" : "no")} |");
+        section.Append(Markdown.Table(["target", "pairs", "L1 re-drawn", "L1 input", "L1 mean face", "SSIM re-drawn", "SSIM input", "SSIM mean face", "closer than both"],
+            m.Truth.Select(t => (IReadOnlyList<string>)
+                [Bold(t.Target), t.Pairs.ToString(inv), F(t.RedrawnL1), F(t.InputL1), F(t.MeanFaceL1), F(t.RedrawnSsim), F(t.InputSsim), F(t.MeanFaceSsim), t.BeatsBaselines ? "yes" : "no"])));
         section.AppendLine();
         section.AppendLine(string.Create(inv, $"Fréchet distance in the classifier's penultimate features ({m.FeatureDimension} dimensions) between the real test faces and the re-drawn ones: {m.FrechetRedrawn:F2}; between the real test faces and the real training faces, for scale: {m.FrechetRealTrain:F2}."));
         section.AppendLine();
@@ -68,7 +68,7 @@ public sealed record SynthesisReport(string Name, string Command, string Generat
             section.AppendLine();
             section.AppendLine($"{caption}:");
             section.AppendLine();
-            section.AppendLine($"![synthesis]({path})");
+            section.AppendLine(Markdown.Image("synthesis", path));
         }
         return section.ToString();
     }
