@@ -105,6 +105,23 @@ public class SynthesisFeatureTests
     }
 
     [Fact]
+    public void Configurations_from_before_the_new_terms_serialise_as_they_did_and_runs_using_them_record_their_weights()
+    {
+        string json = System.Text.Json.JsonSerializer.Serialize(new TrainConfig(), Fersnet.Serialization.FersnetJson.Options);
+        foreach (var field in new[] { "paired", "maskSparsity", "maskSmoothness", "recognitionOfSynthesis", "pairedShare" })
+            Assert.DoesNotContain($"\"{field}\"", json);
+        string model = System.Text.Json.JsonSerializer.Serialize(ModelConfig.Lite(ModelKind.Fersnet, 7), Fersnet.Serialization.FersnetJson.Options);
+        var old = System.Text.Json.JsonSerializer.Deserialize<ModelConfig>(model.Replace(",\"decoder\":\"bottleneck\"", ""), Fersnet.Serialization.FersnetJson.Options)!;
+        Assert.Equal(SynthesisDecoder.Bottleneck, old.Decoder);
+
+        var labels = new LabelSet([Expression.Anger, Expression.Happiness]);
+        using var skip = Trainer.Create(new ModelConfig(ModelKind.Fersnet, 32, 8, false, 2, Decoder: SynthesisDecoder.Skip), new TrainConfig(), labels);
+        Assert.Equal((5.0, 0.02, 1.0), (skip.Config.Losses.Paired, skip.Config.Losses.MaskSparsity, skip.Config.Losses.MaskSmoothness));
+        using var bottleneck = Trainer.Create(new ModelConfig(ModelKind.Fersnet, 32, 8, false, 2), new TrainConfig(), labels);
+        Assert.Equal(new TrainConfig(), bottleneck.Config);
+    }
+
+    [Fact]
     public void Paired_targets_are_expressions_the_subject_shows_and_references_are_its_real_faces()
     {
         var labels = new LabelSet([Expression.Anger, Expression.Happiness, Expression.Surprise]);

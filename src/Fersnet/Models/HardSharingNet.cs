@@ -36,7 +36,7 @@ public sealed class HardSharingNet : MultiTaskModel
         if (targetLabel is null) return new MultiTaskOutput(logits, null);
         if (fes_skip_decoder is null) return new MultiTaskOutput(logits, fes_decoder!.call(maps[^1], targetLabel));   // (B,1,H,W)
         var drawn = fes_skip_decoder.call(maps.Take(SkipDecoder.FeatureCount).ToArray(), targetLabel, x);   // (B,1,H,W)
-        return new MultiTaskOutput(logits, drawn.Face, drawn.AttentionMask);
+        return new MultiTaskOutput(logits, drawn.Face, AttentionMask: drawn.AttentionMask);
     }
 
     public override Tensor RecognitionFeatures(Tensor x) => fer_head.Pooled(trunk.call(x));   // (B,C)

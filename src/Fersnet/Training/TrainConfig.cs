@@ -6,7 +6,11 @@ namespace Fersnet.Training;
 /// <summary>How the generator is told real from fake.</summary>
 public enum AdversarialLoss { Lsgan, Hinge }
 
-/// <summary>Weights of the loss terms. The synthesis terms only apply to models with a synthesis decoder.</summary>
+/// <summary>
+/// Weights of the loss terms. The synthesis terms only apply to models with a synthesis decoder. The terms added for the
+/// skip decoder (issue 17) are written only when set, so a configuration from before them serialises (and fingerprints)
+/// as it did; a run that uses them records their values (<see cref="Resolved"/>).
+/// </summary>
 public sealed record LossWeights
 {
     /// <summary>Recognition cross-entropy.</summary>
@@ -21,21 +25,28 @@ public sealed record LossWeights
     /// auxiliary head early in training (AC-GAN style: it also teaches recognition that a face re-drawn with t shows t).
     /// 0: off, as before the term existed.
     /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public double RecognitionOfSynthesis { get; init; }
     /// <summary>Cycle reconstruction L1: source → target → source ≈ source.</summary>
     public double Cycle { get; init; } = 10;
     /// <summary>Identity L1 where the sampled target equals the source expression.</summary>
     public double Identity { get; init; } = 5;
     /// <summary>Paired L1: a face re-drawn with expression t against a real face of the same subject showing t
-    /// (datasets with subjects, e.g. CK+, where <see cref="TrainConfig.PairedShare"/> is above 0).</summary>
-    public double Paired { get; init; } = 5;
-    /// <summary>Mean of the attention mask (decoders with one): re-draw only where the expression needs it. GANimation's
-    /// 0.1 shut the mask (mean 0.34 → 0.04 in 300 FER2013 steps while the target expression was not learned at all).</summary>
-    public double MaskSparsity { get; init; } = 0.02;
-    /// <summary>Total variation of the attention mask (decoders with one): a smooth mask.</summary>
-    public double MaskSmoothness { get; init; } = 1;
+    /// (datasets with subjects, e.g. CK+, where <see cref="TrainConfig.PairedShare"/> is above 0). null: 5.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double? Paired { get; init; }
+    /// <summary>Mean of the attention mask (decoders with one): re-draw only where the expression needs it. null: 0.02
+    /// (GANimation's 0.1 shut the mask: mean 0.34 → 0.04 in 300 FER2013 steps while no target expression was learned).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double? MaskSparsity { get; init; }
+    /// <summary>Total variation of the attention mask (decoders with one): a smooth mask. null: 1.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double? MaskSmoothness { get; init; }
     /// <summary>Scales every synthesis term of the generator step relative to recognition.</summary>
     public double Synthesis { get; init; } = 1;
+
+    /// <summary>These weights with every unset term at its default value.</summary>
+    public LossWeights Resolved() => this with { Paired = Paired ?? 5, MaskSparsity = MaskSparsity ?? 0.02, MaskSmoothness = MaskSmoothness ?? 1 };
 }
 
 /// <summary>Everything that decides how a model is trained; saved in every checkpoint.</summary>

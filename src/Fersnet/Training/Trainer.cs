@@ -60,7 +60,9 @@ public sealed class Trainer : IDisposable
         config.Validate();
         if (modelConfig.Classes != labels.Count)
             throw new ArgumentException($"model has {modelConfig.Classes} classes, data has {labels.Count}");
-        Config = config;
+        // A run that uses the issue-17 terms records their weights in its checkpoints; older kinds of run keep their config as it was.
+        bool newTerms = modelConfig.Decoder == SynthesisDecoder.Skip || config.PairedShare > 0;
+        Config = newTerms ? config with { Losses = config.Losses.Resolved() } : config;
         Labels = labels;
         Data = data;
         Device = device ?? CPU;
@@ -324,7 +326,7 @@ public sealed class Trainer : IDisposable
             var cycle = l1_loss(xReconstructed, xReal.narrow(0, 0, cycled));
             var identity = Losses.MaskedL1(xFake, xReal, targetLabel!.eq(labels).to(ScalarType.Float32));
             SetRequiresGrad(Discriminator, true);
-            var w = Config.Losses;
+            var w = Config.Losses.Resolved();
             var generator = w.Adversarial * adversarial + w.Classification * classification + w.Cycle * cycle + w.Identity * identity;
             Record("g_adv", adversarial);
             Record("g_cls", classification);
@@ -339,14 +341,14 @@ public sealed class Trainer : IDisposable
             if (xReference is not null)
             {
                 var paired = Losses.MaskedL1(xFake, xReference, given!.HasReference);
-                generator += w.Paired * paired;
+                generator += w.Paired!.Value * paired;
                 Record("paired", paired);
             }
             if (output.AttentionMask is { } mask)                                          // (B,1,H,W)
             {
                 var sparsity = Losses.MaskSparsity(mask);
                 var smoothness = Losses.MaskSmoothness(mask);
-                generator += w.MaskSparsity * sparsity + w.MaskSmoothness * smoothness;
+                generator += w.MaskSparsity!.Value * sparsity + w.MaskSmoothness!.Value * smoothness;
                 Record("mask", sparsity);
                 Record("mask_tv", smoothness);
             }
