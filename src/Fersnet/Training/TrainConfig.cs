@@ -20,10 +20,9 @@ public sealed record LossWeights
     /// <summary>Expression classification of generated faces (and of real ones for D) by D's auxiliary head.</summary>
     public double Classification { get; init; } = 1;
     /// <summary>
-    /// Expression classification of generated faces by the network's own recognition branch (read from the cycle pass,
-    /// which runs the whole network on them anyway): a second, stronger judge of the target expression than D's
-    /// auxiliary head early in training (AC-GAN style: it also teaches recognition that a face re-drawn with t shows t).
-    /// 0: off, as before the term existed.
+    /// Expression classification of generated faces by the network's own recognition branch, frozen and in eval mode
+    /// (a judge only: recognition never trains on generated faces): a second, stronger judge of the target expression
+    /// than D's auxiliary head early in training. 0: off, as before the term existed.
     /// </summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public double RecognitionOfSynthesis { get; init; }
