@@ -81,6 +81,12 @@ public static class FersnetCli
         config.AddCommand<ScoreboardCommand>("scoreboard")
             .WithDescription("Trained models on a dataset's fixed test splits (FER2013: PublicTest selects, PrivateTest reports), paired image by image (McNemar).")
             .WithExample("scoreboard", "--data", "../shared/data/fer2013", "--model", "single=runs/fer-single/best.ckpt", "--out", "docs/results/fer2013");
+        config.AddCommand<SynthesizeCommand>("synthesize")
+            .WithDescription("Re-draw face images with another expression: one PNG per face and expression, a grid per face, manifest.jsonl.")
+            .WithExample("synthesize", "--input", "face.png", "--to", "all", "--out", "synthesized");
+        config.AddCommand<EvaluateSynthesisCommand>("evaluate-synthesis")
+            .WithDescription("Measure a synthesis model on held-out subjects: expression score by an independent classifier, distance to the real target face, Fréchet distance.")
+            .WithExample("evaluate-synthesis", "--checkpoint", "runs/ck-synthesis/last.ckpt", "--classifier", "runs/ck-single/best.ckpt", "--data", "../shared/data/ckplus48");
         config.AddCommand<EvaluateCommand>("evaluate")
             .WithDescription("Accuracy, macro-F1, per-class recall/precision and confusion matrix of a checkpoint on a dataset.")
             .WithExample("evaluate", "--checkpoint", "runs/ck-fersnet/best.ckpt", "--data", "../shared/data/ckplus48");

@@ -65,6 +65,16 @@ public class BenchTests
         // One repetition: the speed-up is that repetition's ratio.
         Assert.Equal(optimised / naive, json.RootElement.GetProperty("trainSpeedup").GetDouble(), 6);
         Assert.Contains("naive (synthesis on every batch, NCHW)", result.Output);
+        // Generator training speed of each synthesis decoder: steps/s is images/s over the batch.
+        var generators = json.RootElement.GetProperty("generators").EnumerateArray().ToArray();
+        Assert.Equal(["bottleneck", "skip"], generators.Select(g => g.GetProperty("decoder").GetString()));
+        foreach (var g in generators)
+        {
+            double images = g.GetProperty("imagesPerSecond").GetProperty("median").GetDouble();
+            Assert.True(images > 0);
+            Assert.Equal(images / g.GetProperty("batch").GetInt32(), g.GetProperty("stepsPerSecond").GetProperty("median").GetDouble(), 6);
+        }
+        Assert.Contains("generator training (skip decoder", result.Output);
     }
 
     [Fact]

@@ -195,6 +195,7 @@ public class TrainingTests
         resumed.Fit(train, validation, run);
         Assert.Equal([1, 2, 3], resumed.History.Select(m => m.Epoch));
         Assert.Equal(3, RunFiles.ReadMetrics(Path.Combine(run, "metrics.jsonl")).Count);
+        // curves.png is drawn by the CLI on EpochCompleted since the restructure, not by the trainer.
         Assert.True(File.Exists(Path.Combine(run, "best.ckpt")));
         // Same weights, optimiser moments and random streams: the resumed epoch is the one the straight run had.
         Assert.Equal(straight.History[^1].ValidationLoss, resumed.History[^1].ValidationLoss);

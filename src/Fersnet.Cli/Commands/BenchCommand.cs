@@ -102,6 +102,10 @@ public sealed class BenchCommand(IAnsiConsole console) : Command<BenchCommand.Se
         var naive = fersnet is null ? null : Benchmark.CompareWithNaive(config);
         if (naive is not null)
             console.MarkupLineInterpolated($"fersnet training, alternating repetitions: recipe {naive.Recipe.Median:F1} img/s, naive (synthesis on every batch, NCHW) {naive.Naive.Median:F1} img/s: {naive.Speedup.Median:F2}x ({naive.Speedup.Min:F2}–{naive.Speedup.Max:F2})");
+        // Generator training speed, each synthesis decoder (issue 17).
+        var generators = fersnet is null ? null : Benchmark.MeasureGenerators(config);
+        foreach (var g in generators ?? [])
+            console.MarkupLineInterpolated($"fersnet generator training ({g.Decoder} decoder, a synthesis step on every batch): {g.StepsPerSecond.Median:F2} steps/s, {g.ImagesPerSecond.Median:F1} img/s ({g.ImagesPerSecond.Min:F1}–{g.ImagesPerSecond.Max:F1})");
         if (settings.Json is { } json)
         {
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(json))!);
@@ -111,6 +115,7 @@ public sealed class BenchCommand(IAnsiConsole console) : Command<BenchCommand.Se
                 provenance,
                 peak = new { peak.Cores, peak.GHz, peak.FlopsPerCycle, peak.Gflops, peak.Derivation },
                 config,
+                generators,
                 trainImagesPerSecond = naive?.Recipe.Median,
                 naiveTrainImagesPerSecond = naive?.Naive.Median,
                 trainSpeedup = naive?.Speedup.Median,
@@ -120,7 +125,7 @@ public sealed class BenchCommand(IAnsiConsole console) : Command<BenchCommand.Se
                 models = results,
             }, FersnetJson.Indented) + "\n");
         }
-        if (settings.Notebook is { } notebook) Notebook.ReplaceSection(notebook, $"bench-{settings.Preset}", BenchReport.SpeedSection(results, peak, provenance, command, config, naive, trained));
+        if (settings.Notebook is { } notebook) Notebook.ReplaceSection(notebook, $"bench-{settings.Preset}", BenchReport.SpeedSection(results, peak, provenance, command, config, naive, trained, generators));
         return 0;
     }
 

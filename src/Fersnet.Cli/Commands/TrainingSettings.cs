@@ -56,6 +56,26 @@ public class TrainingSettings : CommandSettings
     [Description("FERSNet: give each ConvFLU update gate a learnable bias starting at B (default: none, as the paper).")]
     public double? GateBias { get; init; }
 
+    [CommandOption("--decoder <KIND>")]
+    [Description("Synthesis decoder of fersnet and hard: bottleneck (the first one, default) or skip (U-Net skips from every side, the label at every stage, an attention mask over the input).")]
+    public string Decoder { get; init; } = "bottleneck";
+
+    [CommandOption("--paired-share <S>")]
+    [Description("Share of each synthesis batch whose target is one of the expressions its subject shows in other training faces, with a paired L1 against that real face (datasets with subjects, e.g. CK+; default 0: off).")]
+    public double PairedShare { get; init; }
+
+    [CommandOption("--fer-on-synthesis-weight <W>")]
+    [Description("Weight of the recognition branch's classification of re-drawn faces as their target (default 0: off).")]
+    public double? RecognitionOfSynthesisWeight { get; init; }
+
+    [CommandOption("--cls-weight <W>")]
+    [Description("Weight of D's expression classification (real faces for D, re-drawn ones for the generator; default 1).")]
+    public double? ClassificationWeight { get; init; }
+
+    [CommandOption("--fer-weight <W>")]
+    [Description("Weight of the recognition loss (default 1).")]
+    public double? FerWeight { get; init; }
+
     [CommandOption("--no-synthesis-into-fer")]
     [Description("FERSNet: synthesis losses do not reach the recognition branch's features.")]
     public bool NoSynthesisIntoFer { get; init; }
@@ -90,6 +110,7 @@ public class TrainingSettings : CommandSettings
         var model = ModelConfig.FromPreset(Preset, kind, classes);
         if (Width is { } width) model = model with { Width = width };
         if (GateBias is { } gateBias) model = model with { GateBias = gateBias };
+        model = model with { Decoder = ModelConfig.ParseDecoder(Decoder) };
         return model;
     }
 
@@ -108,7 +129,14 @@ public class TrainingSettings : CommandSettings
         InitFrom = InitFrom,
         SelectionStart = SelectFrom,
         WeightAverageDecay = WeightAverageDecay,
-        Losses = Defaults.Losses with { Synthesis = SynthesisWeight },
+        PairedShare = PairedShare,
+        Losses = Defaults.Losses with
+        {
+            Synthesis = SynthesisWeight,
+            Fer = FerWeight ?? Defaults.Losses.Fer,
+            Classification = ClassificationWeight ?? Defaults.Losses.Classification,
+            RecognitionOfSynthesis = RecognitionOfSynthesisWeight ?? Defaults.Losses.RecognitionOfSynthesis,
+        },
         Augment = NoAugment ? AugmentConfig.None : new AugmentConfig(),
         Adversarial = Enum.TryParse<AdversarialLoss>(Adversarial, ignoreCase: true, out var loss)
             ? loss : throw new ArgumentException($"unknown adversarial loss '{Adversarial}' (known: lsgan, hinge)"),

@@ -14,13 +14,14 @@ public static class BenchReport
 
     /// <summary>Training and inference speed of each model, with the recipe comparison and the trained model.</summary>
     public static string SpeedSection(IReadOnlyList<ModelBench> results, CpuPeak peak, Provenance provenance, string command, BenchConfig config,
-        NaiveComparison? naive, TrainedInference? trained)
+        NaiveComparison? naive, TrainedInference? trained, IReadOnlyList<GeneratorBench>? generators = null)
     {
         var text = Notebook.Section($"Speed ({results[0].Preset} preset)", command, provenance);
         text.AppendLine($"- Peak: {peak.Derivation}");
         text.AppendLine(Protocol(config));
         if (naive is not null) text.AppendLine(NaiveLine(naive));
         if (trained is not null) text.AppendLine(TrainedLine(trained, config));
+        if (generators is { Count: > 0 }) text.AppendLine(GeneratorLine(generators, config));
         text.AppendLine();
         text.Append(Markdown.Table(
             ["model", "train img/s", "train GFLOP/img", "train GFLOP/s (% peak)", "inference faces/s", "MFLOP/face", "inference GFLOP/s (% peak)", "1-face latency ms"],
@@ -33,6 +34,11 @@ public static class BenchReport
             ])));
         return text.ToString();
     }
+
+    /// <summary>Generator training speed per synthesis decoder (every step a synthesis step).</summary>
+    private static string GeneratorLine(IReadOnlyList<GeneratorBench> generators, BenchConfig config) =>
+        $"- FERSNet generator training (a synthesis step on every batch of {config.TrainBatch}: discriminator, generator with cycle pass, recognition): " +
+        string.Join("; ", generators.Select(g => $"{g.Decoder} decoder {Spread(g.StepsPerSecond, 2)} steps/s, {Spread(g.ImagesPerSecond, 1)} img/s"));
 
     private static string Protocol(BenchConfig config)
     {

@@ -38,6 +38,10 @@ public sealed record NaiveComparison(Stat Recipe, Stat Naive, Stat Speedup);
 /// <summary>What a trained checkpoint measured on real (or random) face crops.</summary>
 public sealed record TrainedInference(string Checkpoint, int Epoch, string Source, long Faces, Stat FacesPerSecond, double MflopPerFace, double Gflops, double PeakShare);
 
+/// <summary>Generator training speed of FERSNet with one synthesis decoder: every step a synthesis step (discriminator,
+/// generator with cycle pass, recognition), steps/s and images/s.</summary>
+public sealed record GeneratorBench(string Decoder, int Batch, Stat StepsPerSecond, Stat ImagesPerSecond);
+
 /// <summary>What one model measured.</summary>
 public sealed record ModelBench(
     string Model,
@@ -129,6 +133,25 @@ public static class Benchmark
         for (int step = 0; step < steps; step++)
             trainer.TrainStep(images, classes, synthesis: synthesisFirst && step == 0);
         return steps * config.TrainBatch / clock.Elapsed.TotalSeconds;
+    }
+
+    /// <summary>
+    /// Generator training speed of FERSNet with each synthesis decoder (the first, bottleneck one and the skip decoder
+    /// of issue 17): each repetition times one synthesis step on a random batch, with the bench's cycle share.
+    /// </summary>
+    public static IReadOnlyList<GeneratorBench> MeasureGenerators(BenchConfig config)
+    {
+        var results = new List<GeneratorBench>();
+        foreach (var decoder in Enum.GetValues<SynthesisDecoder>())
+        {
+            var modelConfig = ModelConfig.FromPreset(config.Preset, ModelKind.Fersnet, CkPlusClasses.Count) with { Decoder = decoder };
+            using var trainer = Trainer.Create(modelConfig, config.TrainConfig() with { SynthesisEvery = 1 }, CkPlusClasses);
+            var images = Measure(() => CycleRate(trainer, config, steps: 1, synthesisFirst: true), config);
+            var steps = new Stat(images.Median / config.TrainBatch, images.Min / config.TrainBatch, images.Max / config.TrainBatch,
+                images.Samples.Select(s => s / config.TrainBatch).ToArray());
+            results.Add(new GeneratorBench(decoder.ToString().ToLowerInvariant(), config.TrainBatch, steps, images));
+        }
+        return results;
     }
 
     /// <summary>

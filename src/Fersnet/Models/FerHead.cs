@@ -24,9 +24,8 @@ public sealed class FerHead : Module<Tensor, Tensor>
 
     /// <param name="features">(B,C,s,s)</param>
     /// <returns>(B,classes) logits</returns>
-    public override Tensor forward(Tensor features)
-    {
-        var pooled = pool.call(conv.call(features)).flatten(1);       // (B,C)
-        return fc.call(dropout.call(pooled));                          // (B,classes)
-    }
+    public override Tensor forward(Tensor features) => fc.call(dropout.call(Pooled(features)));   // (B,classes)
+
+    /// <summary>(B,C) the pooled features the classifier reads (the network's penultimate layer).</summary>
+    public Tensor Pooled(Tensor features) => pool.call(conv.call(features)).flatten(1);
 }

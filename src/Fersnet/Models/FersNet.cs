@@ -14,6 +14,10 @@ namespace Fersnet.Models;
 ///                 F_fer, F_fes ← flu_fer[d](F_fer, F_fes), flu_fes[d](F_fes, F_fer)
 /// logits ← fer_head(F_fer);  image ← fes_decoder(F_fes, target)
 /// </code>
+/// With the <see cref="SynthesisDecoder.Skip"/> decoder the image is drawn instead from the synthesis features of
+/// every side down to depth 2 (U-Net skips, the label at every stage, an attention mask over the input):
+/// <c>image ← fes_skip_decoder([stem, F_fes^0, F_fes^1, F_fes^2], target, x)</c>; the FES branch still runs its
+/// fourth block, whose features the recognition branch's last ConvFLU gates in.
 /// </summary>
 public sealed class FersNet : MultiTaskModel
 {
@@ -23,7 +27,8 @@ public sealed class FersNet : MultiTaskModel
     private readonly ModuleList<ConvFlu> fer_flus;
     private readonly ModuleList<ConvFlu> fes_flus;
     private readonly FerHead fer_head;
-    private readonly FesDecoder fes_decoder;
+    private readonly FesDecoder? fes_decoder;
+    private readonly SkipDecoder? fes_skip_decoder;
 
     public FersNet(ModelConfig config) : base(nameof(FersNet), config)
     {
@@ -43,7 +48,8 @@ public sealed class FersNet : MultiTaskModel
             inChannels = channels;
         }
         fer_head = new FerHead("fer_head", inChannels, config.Classes, config.Dropout);
-        fes_decoder = new FesDecoder("fes_decoder", config);
+        if (config.Decoder == SynthesisDecoder.Skip) fes_skip_decoder = new SkipDecoder("fes_skip_decoder", config);
+        else fes_decoder = new FesDecoder("fes_decoder", config);
         RegisterComponents();
     }
 
@@ -55,14 +61,15 @@ public sealed class FersNet : MultiTaskModel
     /// </summary>
     public bool SynthesisGradientsIntoFer { get; set; } = true;
 
-    public override IEnumerable<Parameter> SynthesisParameters() => fes_decoder.parameters();
+    public override IEnumerable<Parameter> SynthesisParameters() =>
+        fes_skip_decoder?.parameters() ?? fes_decoder!.parameters();
 
     /// <summary>
-    /// The FES-side unit of the last depth feeds only the decoder: a recognition-only pass (no target) skips it,
-    /// unless its gate is being measured.
+    /// The FES-side unit of the last depth feeds only the bottleneck decoder: a pass that does not draw with it skips
+    /// the unit, unless its gate is being measured.
     /// </summary>
-    private static bool SynthesisNeeds(int depth, Tensor? targetLabel, bool measureGates) =>
-        targetLabel is not null || depth < ModelConfig.Blocks - 1 || measureGates;
+    private bool SynthesisNeeds(int depth, Tensor? targetLabel, bool measureGates) =>
+        (targetLabel is not null && fes_decoder is not null) || depth < ModelConfig.Blocks - 1 || measureGates;
 
     public override MultiTaskOutput forward(Tensor x, Tensor? targetLabel) => Run(x, targetLabel, measureGates: false);
 
@@ -74,6 +81,7 @@ public sealed class FersNet : MultiTaskModel
         Tensor fer = shared, fes = shared;
         var zFer = new List<Tensor>();
         var zFes = new List<Tensor>();
+        var skips = new List<Tensor> { shared };                          // the synthesis maps of every side, finest first
         for (int depth = 0; depth < ModelConfig.Blocks; depth++)
         {
             fer = fer_blocks[depth].call(fer);                            // (B,C_d,H/2^(d+1),W/2^(d+1))
@@ -88,10 +96,26 @@ public sealed class FersNet : MultiTaskModel
             }
             fer = ferNext;
             if (measureGates) zFer.Add(zr.mean());                        // ()
+            if (depth <= ModelConfig.SkipDecoderDepth) skips.Add(fes);
         }
         var logits = fer_head.call(fer);                                  // (B,classes)
-        var image = targetLabel is null ? null : fes_decoder.call(fes, targetLabel);   // (B,1,H,W)
         var gates = measureGates ? stack([.. zFer, .. zFes]) : null;     // (2·depths)
-        return new MultiTaskOutput(logits, image, gates);
+        if (targetLabel is null) return new MultiTaskOutput(logits, null, gates);
+        if (fes_skip_decoder is null) return new MultiTaskOutput(logits, fes_decoder!.call(fes, targetLabel), gates);   // (B,1,H,W)
+        var drawn = fes_skip_decoder.call(skips, targetLabel, x);        // (B,1,H,W) face and attention mask
+        return new MultiTaskOutput(logits, drawn.Face, gates, drawn.AttentionMask);
+    }
+
+    public override Tensor RecognitionFeatures(Tensor x)
+    {
+        var shared = MemoryLayout.Preferred(stem.call(x));                // (B,w,H,W)
+        Tensor fer = shared, fes = shared;
+        for (int depth = 0; depth < ModelConfig.Blocks; depth++)
+        {
+            fer = fer_blocks[depth].call(fer);
+            fes = fes_blocks[depth].call(fes);
+            (fer, fes) = (fer_flus[depth].call(fer, fes), depth < ModelConfig.Blocks - 1 ? fes_flus[depth].call(fes, fer) : fes);
+        }
+        return fer_head.Pooled(fer);                                      // (B,C)
     }
 }

@@ -13,6 +13,18 @@ public enum ModelKind
     Fersnet,
 }
 
+/// <summary>How the synthesis branch draws the face (versioned: a checkpoint without the field has the first one).</summary>
+public enum SynthesisDecoder
+{
+    /// <summary>The first decoder (<see cref="FesDecoder"/>): everything goes through the deepest, 3x3 map at 48 px; the
+    /// label enters there once. Checkpoints written before the field existed have it.</summary>
+    Bottleneck,
+    /// <summary><see cref="SkipDecoder"/>: starts from the depth-2 synthesis features (6x6 at 48 px), takes skip
+    /// connections from every shallower resolution, sees the label at every stage and composes its colour map with
+    /// the input through an attention mask (GANimation).</summary>
+    Skip,
+}
+
 /// <summary>
 /// Architecture of a model: what is needed to rebuild it before loading its weights (saved in every checkpoint).
 /// </summary>
@@ -25,6 +37,7 @@ public enum ModelKind
 /// <param name="Dropout">Dropout before the FER classifier.</param>
 /// <param name="GateBias">FERSNet: null for the paper's bias-free ConvFLUs; a value gives each update gate a learnable
 /// bias starting there (see <see cref="ConvFlu"/>).</param>
+/// <param name="Decoder">Which synthesis decoder the multi-task networks have; the single-task network has none.</param>
 public sealed record ModelConfig(
     ModelKind Kind,
     int ImageSize,
@@ -32,7 +45,8 @@ public sealed record ModelConfig(
     bool ConstantWidth,
     int Classes,
     double Dropout = 0.3,
-    double? GateBias = null)
+    double? GateBias = null,
+    SynthesisDecoder Decoder = SynthesisDecoder.Bottleneck)
 {
     public const int Blocks = 4;
 
@@ -58,6 +72,16 @@ public sealed record ModelConfig(
 
     [JsonIgnore]
     public bool HasSynthesis => Kind != ModelKind.Single;
+
+    /// <summary>Depth whose synthesis features the <see cref="SynthesisDecoder.Skip"/> decoder starts from (side ImageSize/8).</summary>
+    public const int SkipDecoderDepth = 2;
+
+    public static SynthesisDecoder ParseDecoder(string text) => text.ToLowerInvariant() switch
+    {
+        "bottleneck" or "v1" => SynthesisDecoder.Bottleneck,
+        "skip" or "unet" or "v2" => SynthesisDecoder.Skip,
+        _ => throw new ArgumentException($"unknown decoder '{text}' (known: bottleneck, skip)"),
+    };
 
     public void Validate()
     {

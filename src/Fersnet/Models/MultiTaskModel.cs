@@ -10,7 +10,9 @@ namespace Fersnet.Models;
 /// <param name="Synthesized">(B,1,H,W) in [-1,1], or null for recognition-only passes and single-task models</param>
 /// <param name="GateMeans">(G) each ConvFLU's update gate z averaged over the batch, in <see cref="MultiTaskModel.Gates"/>
 /// order; only from <see cref="MultiTaskModel.ForwardMeasuringGates"/> of a model with gates, else null</param>
-public sealed record MultiTaskOutput(Tensor FerLogits, Tensor? Synthesized, Tensor? GateMeans = null);
+/// <param name="AttentionMask">(B,1,H,W) in [0,1]: where the face was re-drawn (1) or kept from the input (0); only
+/// the <see cref="SynthesisDecoder.Skip"/> decoder has one.</param>
+public sealed record MultiTaskOutput(Tensor FerLogits, Tensor? Synthesized, Tensor? GateMeans = null, Tensor? AttentionMask = null);
 
 /// <summary>
 /// Common shape of the three networks: <c>forward(x, targetLabel)</c> with x (B,1,H,W) in [-1,1] and
@@ -31,6 +33,10 @@ public abstract class MultiTaskModel(string name, ModelConfig config) : Module<T
 
     /// <summary>Parameters that only synthesis losses train (decoder); the rest is shared with recognition.</summary>
     public abstract IEnumerable<Parameter> SynthesisParameters();
+
+    /// <summary>(B,C) the recognition head's pooled features before its classifier: the feature space of the
+    /// Fréchet distance in <c>evaluate-synthesis</c>.</summary>
+    public abstract Tensor RecognitionFeatures(Tensor x);
 }
 
 /// <summary>Builds a model from its config.</summary>

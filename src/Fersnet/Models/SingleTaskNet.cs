@@ -25,4 +25,6 @@ public sealed class SingleTaskNet : MultiTaskModel
         var features = trunk.call(x);                                     // (B,C,H/16,W/16)
         return new MultiTaskOutput(fer_head.call(features), null);        // (B,classes)
     }
+
+    public override Tensor RecognitionFeatures(Tensor x) => fer_head.Pooled(trunk.call(x));   // (B,C)
 }

@@ -26,10 +26,14 @@ public sealed class Trunk : Module<Tensor, Tensor>
 
     /// <param name="x">(B,1,H,W)</param>
     /// <returns>(B,C_3,H/16,W/16)</returns>
-    public override Tensor forward(Tensor x)
+    public override Tensor forward(Tensor x) => Pyramid(x)[^1];
+
+    /// <summary>The stem's map and every block's, finest first: (B,w,H,W), (B,C_0,H/2,W/2), …, (B,C_3,H/16,W/16).</summary>
+    public IReadOnlyList<Tensor> Pyramid(Tensor x)
     {
         var features = MemoryLayout.Preferred(stem.call(x));              // (B,w,H,W)
-        foreach (var block in blocks) features = block.call(features);   // halves the side four times
-        return features;
+        var maps = new List<Tensor> { features };
+        foreach (var block in blocks) maps.Add(features = block.call(features));   // halves the side four times
+        return maps;
     }
 }

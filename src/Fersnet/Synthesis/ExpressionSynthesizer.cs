@@ -1,5 +1,8 @@
 using Fersnet.Data;
+using Fersnet.Imaging;
+using Fersnet.Inference;
 using Fersnet.Models;
+using OpenCvSharp;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -9,10 +12,102 @@ namespace Fersnet.Synthesis;
 /// Re-draws faces with a chosen expression through a trained model's synthesis (FES) branch, and builds the paper's
 /// enlarged training set from them. Runs under no_grad() and eval(): the model is only read.
 /// </summary>
-public static class ExpressionSynthesizer
+/// <remarks>
+/// An instance wraps a trained model for images: <see cref="Synthesize(Mat, Expression)"/> takes a face as OpenCV
+/// decoded it (any size, gray or colour), gives it the training's pre-processing (8-bit gray, resized to the model's
+/// side, scaled to [-1,1]) and returns the re-drawn face as an 8-bit gray image of the model's side.
+/// </remarks>
+public sealed class ExpressionSynthesizer : IDisposable
 {
     /// <summary>Name of the split that marks synthetic faces in <see cref="FaceSample.Split"/>.</summary>
     public const string SyntheticSplit = "synthetic";
+
+    /// <summary>The synthesis model this repository ships (models/README.md has its card), relative to the repository root.</summary>
+    public const string BundledModel = "models/fersnet-synthesis-lite.ckpt";
+
+    private readonly TrainedModel _trained;
+
+    public ExpressionSynthesizer(TrainedModel trained)
+    {
+        if (!trained.Model.Config.HasSynthesis)
+            throw new ArgumentException($"{trained.Path}: a {trained.Model.Config.Kind} model has no synthesis branch");
+        _trained = trained;
+    }
+
+    /// <exception cref="Training.CheckpointException">Missing, damaged or mismatched checkpoint.</exception>
+    /// <exception cref="ArgumentException">The model cannot synthesise (single-task).</exception>
+    public static ExpressionSynthesizer Load(string checkpoint)
+    {
+        var trained = TrainedModel.Load(checkpoint);
+        try { return new ExpressionSynthesizer(trained); }
+        catch { trained.Dispose(); throw; }
+    }
+
+    /// <summary>
+    /// Where <see cref="BundledModel"/> is: under the current folder, else under the first folder above the program
+    /// that holds it (a clone run through ./fersnet); null when neither has it.
+    /// </summary>
+    public static string? FindBundledModel()
+    {
+        if (File.Exists(BundledModel)) return Path.GetFullPath(BundledModel);
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, BundledModel))) return Path.Combine(dir.FullName, BundledModel);
+        return null;
+    }
+
+    public MultiTaskModel Model => _trained.Model;
+
+    /// <summary>The expressions this model draws.</summary>
+    public LabelSet Labels => _trained.Labels;
+
+    /// <summary>Side of the faces it takes and draws.</summary>
+    public int ImageSize => Model.Config.ImageSize;
+
+    /// <summary>One face re-drawn with <paramref name="target"/>.</summary>
+    /// <param name="face">8-bit image, gray or BGR(A), any size</param>
+    /// <returns>8-bit gray, <see cref="ImageSize"/> square</returns>
+    /// <exception cref="KeyNotFoundException">The model does not know the expression.</exception>
+    public Mat Synthesize(Mat face, Expression target) => Synthesize([face], [target])[0];
+
+    /// <summary>Faces re-drawn with their targets, in batches: faces[i] with targets[i].</summary>
+    public IReadOnlyList<Mat> Synthesize(IReadOnlyList<Mat> faces, IReadOnlyList<Expression> targets, int batchSize = 128)
+    {
+        if (faces.Count != targets.Count) throw new ArgumentException($"{faces.Count} faces but {targets.Count} targets");
+        var classes = targets.Select(t => (long)Labels.IndexOf(t)).ToArray();
+        using var scope = NewDisposeScope();
+        var images = Preprocess(faces, ImageSize);                                            // (N,1,H,W)
+        var drawn = Redraw(Model, images, tensor(classes, ScalarType.Int64), batchSize);       // (N,1,H,W)
+        var pixels = drawn.contiguous().data<float>().ToArray();
+        int area = ImageSize * ImageSize;
+        return Enumerable.Range(0, faces.Count)
+            .Select(i => FaceImage.FromUnitRange(pixels.AsSpan(i * area, area), ImageSize)).ToArray();
+    }
+
+    /// <summary>The training's pre-processing: 8-bit gray, resized to <paramref name="size"/>, scaled to [-1,1].</summary>
+    /// <returns>(N,1,size,size)</returns>
+    public static Tensor Preprocess(IReadOnlyList<Mat> faces, int size)
+    {
+        var values = new float[faces.Count * size * size];
+        for (int i = 0; i < faces.Count; i++)
+        {
+            using var gray = ToGray(faces[i]);
+            using var resized = FaceImage.ResizeSquare(gray, size);
+            FaceImage.ToUnitRange(resized, values.AsSpan(i * size * size, size * size));
+        }
+        return tensor(values, [faces.Count, 1, size, size]);
+    }
+
+    private static Mat ToGray(Mat face)
+    {
+        if (face.Empty()) throw new ArgumentException("the face image is empty");
+        if (face.Depth() != MatType.CV_8U) throw new ArgumentException($"expected an 8-bit image, got {face.Type()}");
+        if (face.Channels() == 1) return face.Clone();
+        var gray = new Mat();
+        Cv2.CvtColor(face, gray, face.Channels() == 4 ? ColorConversionCodes.BGRA2GRAY : ColorConversionCodes.BGR2GRAY);
+        return gray;
+    }
+
+    public void Dispose() => _trained.Dispose();
 
     /// <summary>Each face re-drawn with its target expression.</summary>
     /// <param name="images">(N,1,H,W) in [-1,1]</param>
@@ -27,15 +122,16 @@ public static class ExpressionSynthesizer
         try
         {
             using var _ = no_grad();
+            var device = model.parameters().First().device;
             var drawn = new List<Tensor>();
             for (long start = 0; start < images.shape[0]; start += batchSize)
             {
                 using var scope = NewDisposeScope();
                 long length = Math.Min(batchSize, images.shape[0] - start);
-                var xReal = images.narrow(0, start, length);                                                   // (b,1,H,W)
-                var targetOneHot = nn.functional.one_hot(targets.narrow(0, start, length), model.Config.Classes)
+                var xReal = images.narrow(0, start, length).to(device);                                        // (b,1,H,W)
+                var targetOneHot = nn.functional.one_hot(targets.narrow(0, start, length).to(device), model.Config.Classes)
                     .to(ScalarType.Float32);                                                                   // (b,classes)
-                drawn.Add(model.call(xReal, targetOneHot).Synthesized!.MoveToOuterDisposeScope());             // (b,1,H,W)
+                drawn.Add(model.call(xReal, targetOneHot).Synthesized!.cpu().MoveToOuterDisposeScope());       // (b,1,H,W)
             }
             var all = cat(drawn, 0);
             foreach (var t in drawn) t.Dispose();

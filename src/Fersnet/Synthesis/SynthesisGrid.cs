@@ -51,10 +51,33 @@ public static class SynthesisGrid
         void Place(Mat target, Tensor image, int row, int column)
         {
             using var face = FaceImage.FromUnitRange(image.contiguous().data<float>().ToArray(), size);
-            using var large = new Mat();
-            Cv2.Resize(face, large, new Size(cell, cell), interpolation: InterpolationFlags.Nearest);
-            using var region = new Mat(target, new Rect(column * cell, HeaderHeight + row * cell, cell, cell));
-            large.CopyTo(region);
+            PlaceImage(target, face, row, column, cell);
         }
+    }
+
+    /// <summary>One face's grid: the input, then the face drawn with each target, with a header naming each column.</summary>
+    /// <param name="input">8-bit gray, square</param>
+    /// <param name="drawn">8-bit gray, the input's size, one per header</param>
+    public static Mat Row(Mat input, IReadOnlyList<Mat> drawn, IReadOnlyList<string> headers)
+    {
+        if (drawn.Count != headers.Count) throw new ArgumentException($"{drawn.Count} images but {headers.Count} headers");
+        int cell = input.Rows * Scale;
+        var canvas = new Mat(HeaderHeight + cell, (drawn.Count + 1) * cell, MatType.CV_8UC1, Scalar.All(255));
+        string[] names = ["input", .. headers];
+        for (int column = 0; column < names.Length; column++)
+        {
+            Cv2.PutText(canvas, names[column].Length > 9 ? names[column][..9] : names[column], new Point(column * cell + 3, HeaderHeight - 6),
+                HersheyFonts.HersheySimplex, 0.35, Scalar.All(0), 1, LineTypes.AntiAlias);
+            PlaceImage(canvas, column == 0 ? input : drawn[column - 1], 0, column, cell);
+        }
+        return canvas;
+    }
+
+    private static void PlaceImage(Mat canvas, Mat face, int row, int column, int cell)
+    {
+        using var large = new Mat();
+        Cv2.Resize(face, large, new Size(cell, cell), interpolation: InterpolationFlags.Nearest);
+        using var region = new Mat(canvas, new Rect(column * cell, HeaderHeight + row * cell, cell, cell));
+        large.CopyTo(region);
     }
 }

@@ -34,6 +34,21 @@ public static class Losses
         return (perSample * mask).sum() / mask.sum().clamp_min(1);
     }
 
+    /// <summary>Attention-mask sparsity (GANimation): the mean of A, so the face is re-drawn only where the expression needs it.</summary>
+    /// <param name="mask">(B,1,H,W) in [0,1]</param>
+    public static Tensor MaskSparsity(Tensor mask) => mask.mean();
+
+    /// <summary>Attention-mask smoothness: total variation, the mean squared difference of neighbouring mask values
+    /// down and across.</summary>
+    /// <param name="mask">(B,1,H,W) in [0,1]</param>
+    public static Tensor MaskSmoothness(Tensor mask)
+    {
+        long h = mask.shape[2], w = mask.shape[3];
+        var down = mask.narrow(2, 1, h - 1) - mask.narrow(2, 0, h - 1);     // (B,1,H-1,W)
+        var across = mask.narrow(3, 1, w - 1) - mask.narrow(3, 0, w - 1);   // (B,1,H,W-1)
+        return down.square().mean() + across.square().mean();
+    }
+
     /// <summary>Inverse-frequency class weights, normalised to mean 1.</summary>
     public static Tensor InverseFrequencyWeights(int[] classCounts)
     {

@@ -16,7 +16,8 @@ public sealed record BatchProgress(int Epoch, int Batch, int Batches, double Ima
 /// Trains a multi-task model (the solver, in StarGAN's terms). Each step has three labelled phases:
 /// discriminator (real vs generated faces, expression of real faces), generator and recognition (FER
 /// cross-entropy plus the synthesis losses: adversarial, target-expression classification, cycle and identity
-/// L1), logging. Checkpoints hold everything needed to resume.
+/// L1, the paired L1 against a real face of the same subject with the target expression where the data has one,
+/// and the attention mask's sparsity and smoothness for decoders with a mask), logging. Checkpoints hold everything needed to resume.
 /// </summary>
 public sealed class Trainer : IDisposable
 {
@@ -52,13 +53,16 @@ public sealed class Trainer : IDisposable
     private readonly Generator dataRandom;
     private readonly Augmenter augmenter;
     private Tensor? classWeights;
+    private PairedFaces? pairedFaces;
 
     private Trainer(ModelConfig modelConfig, TrainConfig config, LabelSet labels, DataConfig? data, Device? device)
     {
         config.Validate();
         if (modelConfig.Classes != labels.Count)
             throw new ArgumentException($"model has {modelConfig.Classes} classes, data has {labels.Count}");
-        Config = config;
+        // A run that uses the issue-17 terms records their weights in its checkpoints; older kinds of run keep their config as it was.
+        bool newTerms = modelConfig.Decoder == SynthesisDecoder.Skip || config.PairedShare > 0;
+        Config = newTerms ? config with { Losses = config.Losses.Resolved() } : config;
         Labels = labels;
         Data = data;
         Device = device ?? CPU;
@@ -149,6 +153,7 @@ public sealed class Trainer : IDisposable
         if (!train.LabelSet.Equals(Labels)) throw new ArgumentException("training data has other classes than the model");
         classWeights?.Dispose();
         classWeights = Config.ClassWeights ? Losses.InverseFrequencyWeights(train.ClassCounts()).to(Device) : null;
+        pairedFaces = Config.PairedShare > 0 && Model.Config.HasSynthesis ? PairedFaces.For(train) : null;
         while (CompletedEpochs < Config.Epochs)
         {
             cancellation.ThrowIfCancellationRequested();
@@ -210,7 +215,8 @@ public sealed class Trainer : IDisposable
             using var scope = NewDisposeScope();
             var indices = order.narrow(0, start, length);
             bool synthesisStep = synthesis && batch % Config.SynthesisEvery == 0;
-            var step = TrainStep(train.Images.index_select(0, indices), train.Labels.index_select(0, indices), synthesisStep, epoch, batch);
+            var targets = synthesisStep && pairedFaces is not null ? PairedTargets(train, indices) : null;
+            var step = TrainStep(train.Images.index_select(0, indices), train.Labels.index_select(0, indices), synthesisStep, epoch, batch, targets);
             foreach (var (term, value) in step.Terms) sums[term] = sums.GetValueOrDefault(term) + value * length;
             seen += length;
             correct += step.Correct;
@@ -235,6 +241,16 @@ public sealed class Trainer : IDisposable
             sums.ToDictionary(kv => kv.Key, kv => kv.Value / seen), validationLoss, validationAccuracy, validationF1, gates);
     }
 
+    /// <summary>A synthesis batch's targets drawn by <see cref="PairedFaces"/>, with the reference faces of the paired loss.</summary>
+    private SynthesisTargets PairedTargets(FaceTensorSet train, Tensor indices)
+    {
+        var (targets, references) = pairedFaces!.Draw(indices.data<long>().ToArray(), Config.PairedShare, dataRandom);
+        var faces = indices.data<long>().ToArray();
+        using var referenceIndex = tensor(references.Select((r, b) => r >= 0 ? r : faces[b]).ToArray(), ScalarType.Int64);
+        return new SynthesisTargets(tensor(targets, ScalarType.Int64), train.Images.index_select(0, referenceIndex),
+            tensor(references.Select(r => r >= 0 ? 1f : 0f).ToArray()));
+    }
+
     /// <summary>The loss terms of one step and how many faces recognition got right.</summary>
     public sealed record StepResult(IReadOnlyDictionary<string, double> Terms, long Correct);
 
@@ -244,7 +260,8 @@ public sealed class Trainer : IDisposable
     /// </summary>
     /// <param name="images">(B,1,H,W) in [-1,1], not yet augmented</param>
     /// <param name="labels">(B) class indices</param>
-    public StepResult TrainStep(Tensor images, Tensor labels, bool synthesis, int epoch = 0, int batch = 0)
+    /// <param name="given">the synthesis targets and paired references; null: targets drawn uniformly, no paired loss</param>
+    public StepResult TrainStep(Tensor images, Tensor labels, bool synthesis, int epoch = 0, int batch = 0, SynthesisTargets? given = null)
     {
         using var scope = NewDisposeScope();
         var terms = new Dictionary<string, double>();
@@ -257,12 +274,15 @@ public sealed class Trainer : IDisposable
 
         images = images.to(Device);
         labels = labels.to(Device);
-        var xReal = augmenter.Apply(images);                                              // (B,1,H,W)
+        // A paired reference is moved exactly as its face is, so the two stay comparable pixel for pixel.
+        var (xReal, xReference) = synthesis && given is not null
+            ? augmenter.ApplyAlike(images, given.References.to(Device))                  // (B,1,H,W) twice
+            : (augmenter.Apply(images), null);                                            // (B,1,H,W)
         Tensor? targetLabel = null, targetOneHot = null;
         if (synthesis)
         {
             // Drawn on the host generator (the run's one random stream, whatever the device), then moved.
-            targetLabel = randint(0, Labels.Count, [labels.shape[0]], generator: dataRandom, dtype: ScalarType.Int64).to(Device);   // (B)
+            targetLabel = (given?.Targets ?? randint(0, Labels.Count, [labels.shape[0]], generator: dataRandom, dtype: ScalarType.Int64)).to(Device);   // (B)
             targetOneHot = one_hot(targetLabel, Labels.Count).to(ScalarType.Float32);                                  // (B,classes)
         }
         var output = Model.call(xReal, targetOneHot);
@@ -305,12 +325,33 @@ public sealed class Trainer : IDisposable
             var cycle = l1_loss(xReconstructed, xReal.narrow(0, 0, cycled));
             var identity = Losses.MaskedL1(xFake, xReal, targetLabel!.eq(labels).to(ScalarType.Float32));
             SetRequiresGrad(Discriminator, true);
-            var w = Config.Losses;
-            loss += w.Synthesis * (w.Adversarial * adversarial + w.Classification * classification + w.Cycle * cycle + w.Identity * identity);
+            var w = Config.Losses.Resolved();
+            var generator = w.Adversarial * adversarial + w.Classification * classification + w.Cycle * cycle + w.Identity * identity;
             Record("g_adv", adversarial);
             Record("g_cls", classification);
             Record("cycle", cycle);
             Record("identity", identity);
+            if (w.RecognitionOfSynthesis > 0)
+            {
+                var recognised = Losses.Classification(JudgedByRecognition(xFake), targetLabel);
+                generator += w.RecognitionOfSynthesis * recognised;
+                Record("g_fer", recognised);
+            }
+            if (xReference is not null)
+            {
+                var paired = Losses.MaskedL1(xFake, xReference, given!.HasReference);
+                generator += w.Paired!.Value * paired;
+                Record("paired", paired);
+            }
+            if (output.AttentionMask is { } mask)                                          // (B,1,H,W)
+            {
+                var sparsity = Losses.MaskSparsity(mask);
+                var smoothness = Losses.MaskSmoothness(mask);
+                generator += w.MaskSparsity!.Value * sparsity + w.MaskSmoothness!.Value * smoothness;
+                Record("mask", sparsity);
+                Record("mask_tv", smoothness);
+            }
+            loss += w.Synthesis * generator;
         }
         loss.backward();
         if (realStatistics is not null) RestoreRunningStatistics(realStatistics);
@@ -321,6 +362,27 @@ public sealed class Trainer : IDisposable
         // Phase 3: logging.
         long correctCount = output.FerLogits.argmax(1).eq(labels).sum().item<long>();
         return new StepResult(terms, correctCount);
+    }
+
+    /// <summary>
+    /// (B,classes) the recognition branch's logits for generated faces, the branch only a judge: eval mode (running
+    /// statistics of real faces, no dropout) and frozen weights, so the gradient reaches the generator through the faces
+    /// alone and recognition never learns from generated faces (a judge trained on them learns to read whatever code
+    /// the generator writes: measured, vertical stripes that no independent classifier reads as the expression).
+    /// </summary>
+    private Tensor JudgedByRecognition(Tensor xFake)
+    {
+        Model.eval();
+        SetRequiresGrad(Model, false);
+        try
+        {
+            return Model.call(xFake, null).FerLogits;
+        }
+        finally
+        {
+            SetRequiresGrad(Model, true);
+            Model.train();
+        }
     }
 
     /// <summary>Images of a batch that get the cycle reconstruction: a share of it, at least two (batch norm).</summary>

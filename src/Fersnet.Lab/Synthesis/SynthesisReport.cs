@@ -1,0 +1,75 @@
+using System.Globalization;
+using System.Text.Json;
+using Fersnet.Lab.Reporting;
+using Fersnet.Serialization;
+using Fersnet.Synthesis;
+
+namespace Fersnet.Lab.Synthesis;
+
+/// <summary>
+/// What <c>fersnet evaluate-synthesis</c> measured, with where it came from: the JSON document (docs/results/synthesis.json)
+/// and its generated notebook section.
+/// </summary>
+/// <param name="Name">the notebook section's name</param>
+/// <param name="Command">the command as typed</param>
+/// <param name="Generator">the synthesis checkpoint measured</param>
+/// <param name="Classifier">the independent classifier that judged the expressions</param>
+/// <param name="Data">the dataset</param>
+/// <param name="Holdout">share of the subjects held out as test subjects</param>
+/// <param name="SplitSeed">seed of that subject-grouped hold-out</param>
+/// <param name="Grids">grid images of held-out faces (paths relative to the notebook's folder where possible)</param>
+public sealed record SynthesisReport(string Name, string Command, string Generator, string Classifier, string Data,
+    double Holdout, int SplitSeed, SynthesisMetrics Metrics, IReadOnlyList<(string Caption, string Path)> Grids, Provenance Provenance)
+{
+    public bool ScoreGoalMet => Metrics.ScoreGoalMet;
+    public bool TruthGoalMet => Metrics.TruthGoalMet;
+
+    public void WriteJson(string path)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        var document = new
+        {
+            Name, Command, Generator, Classifier, Data, Holdout, SplitSeed, Metrics,
+            Goals = new { ExpressionScore = ScoreGoalMet, CloserThanBaselines = TruthGoalMet },
+            Grids = Grids.Select(g => new { g.Caption, g.Path }),
+            Provenance,
+        };
+        File.WriteAllText(path, JsonSerializer.Serialize(document, new JsonSerializerOptions(FersnetJson.Options) { WriteIndented = true }) + "\n");
+    }
+
+    public string NotebookSection()
+    {
+        var inv = CultureInfo.InvariantCulture;
+        string Pct(double v) => double.IsNaN(v) ? "–" : (v * 100).ToString("F1", inv) + "%";
+        string F(double v) => Markdown.Number(v, 3);
+        string Bold(string target) => target == "all" ? "**all**" : target;
+        var m = Metrics;
+        var section = Notebook.Section($"Expression synthesis: {Name}", Command, Provenance);
+        section.AppendLine($"- Generator `{Generator}`, judged by the independently trained classifier `{Classifier}` (not the generator's own recognition branch)");
+        section.AppendLine(string.Create(inv, $"- Test: {m.TestFaces} faces of {m.TestSubjects} subjects held out of `{Data}` ({Holdout * 100:F0} % of the subjects, subject-grouped, seed {SplitSeed}); neither model trained on them. Each face re-drawn with every other expression."));
+        section.AppendLine();
+        section.AppendLine("Expression score: the share of re-drawn faces the classifier labels as the target (goal: ≥ 85 % overall, ≥ 70 % per target), beside its recall on the real test faces of that expression:");
+        section.AppendLine();
+        section.Append(Markdown.Table(["target", "re-drawn faces", "expression score", "classifier on real faces (n)"],
+            m.Scores.Select(s => (IReadOnlyList<string>)
+                [Bold(s.Target), s.Drawn.ToString(inv), Pct(s.Score), $"{(s.RealAccuracy is { } r ? Pct(r) : "–")} ({s.RealCount})"])));
+        section.AppendLine();
+        section.AppendLine("Against the truth: a face of subject S re-drawn with t against S's real faces with t (pixels on a 0-1 scale; lower L1 and higher SSIM are closer), beside the unchanged input and the mean face of t over the training subjects (goal: closer than both, for every target):");
+        section.AppendLine();
+        section.Append(Markdown.Table(["target", "pairs", "L1 re-drawn", "L1 input", "L1 mean face", "SSIM re-drawn", "SSIM input", "SSIM mean face", "closer than both"],
+            m.Truth.Select(t => (IReadOnlyList<string>)
+                [Bold(t.Target), t.Pairs.ToString(inv), F(t.RedrawnL1), F(t.InputL1), F(t.MeanFaceL1), F(t.RedrawnSsim), F(t.InputSsim), F(t.MeanFaceSsim), t.BeatsBaselines ? "yes" : "no"])));
+        section.AppendLine();
+        section.AppendLine(string.Create(inv, $"Fréchet distance in the classifier's penultimate features ({m.FeatureDimension} dimensions) between the real test faces and the re-drawn ones: {m.FrechetRedrawn:F2}; between the real test faces and the real training faces, for scale: {m.FrechetRealTrain:F2}."));
+        section.AppendLine();
+        section.AppendLine($"Goals: expression score {(ScoreGoalMet ? "**met**" : "**not met**")}; closer to the real target face than both baselines for every target {(TruthGoalMet ? "**met**" : "**not met**")}.");
+        foreach (var (caption, path) in Grids)
+        {
+            section.AppendLine();
+            section.AppendLine($"{caption}:");
+            section.AppendLine();
+            section.AppendLine(Markdown.Image("synthesis", path));
+        }
+        return section.ToString();
+    }
+}
