@@ -80,8 +80,8 @@ public class ExperimentTests
                 comparisons.Take(3).Select(c => $"{c.GetProperty("variant").GetString()} vs {c.GetProperty("baseline").GetString()}"));
             Assert.All(comparisons.Take(6), c => Assert.Equal(PairedComparison.SameExperiment, c.GetProperty("baselineSource").GetString()));
             Assert.Equal(["single (mirror-averaged) vs single", "hard (mirror-averaged) vs hard", "fersnet (mirror-averaged) vs fersnet"],
-                comparisons.Skip(3).Take(3).Select(c => $"{c.GetProperty("variant").GetString()} vs {c.GetProperty("baseline").GetString()}"));
-            var self = comparisons.Single(c => c.GetProperty("variant").GetString() == "hard" && c.GetProperty("baseline").GetString() == "hard");
+                comparisons.Skip(3).Take(3).Select(c => $"{c.GetProperty("variantLabel").GetString()} vs {c.GetProperty("baselineLabel").GetString()}"));
+            var self = comparisons.Single(c => c.GetProperty("variantLabel").GetString() == "hard" && c.GetProperty("baselineLabel").GetString() == "hard");
             Assert.Equal(0, self.GetProperty("meanDifference").GetDouble());
             Assert.Equal(2, self.GetProperty("ties").GetInt32());
         }
