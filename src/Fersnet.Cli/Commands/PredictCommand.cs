@@ -67,6 +67,8 @@ public sealed class PredictCommand(IAnsiConsole console) : Command<PredictComman
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
+        // A long-running command of its own process: cap glibc's large-block threshold so memory stays bounded over a folder.
+        Fersnet.Runtime.NativeMemory.BoundForInference();
         ExpressionRecognizer recognizer;
         try
         {

@@ -49,7 +49,6 @@ public sealed class ExpressionRecognizer : IDisposable
         options ??= new RecognizerOptions();
         options.Validate();
         Runtime.TorchRuntime.Initialize();
-        Runtime.NativeMemory.BoundForInference();
         var model = TrainedModel.Load(checkpoint ?? ModelFiles.Find(ModelFiles.BundledExpressionModel), options.Device);
         try
         {

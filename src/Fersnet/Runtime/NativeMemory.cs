@@ -9,7 +9,7 @@ namespace Fersnet.Runtime;
 /// fixed at 128 KiB or 4 MiB. 4 MiB is used: only the large activation blocks are mapped and returned to the system when
 /// freed, the many small ones stay on the heap. <c>MALLOC_MMAP_THRESHOLD_</c> in the environment overrides it.
 /// </summary>
-internal static partial class NativeMemory
+public static partial class NativeMemory
 {
     private const int MmapThreshold = -3;   // M_MMAP_THRESHOLD in malloc.h
     private static int _applied;

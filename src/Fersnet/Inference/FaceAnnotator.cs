@@ -1,7 +1,7 @@
-using Fersnet.Inference;
+using Fersnet.Imaging;
 using OpenCvSharp;
 
-namespace Fersnet.Imaging;
+namespace Fersnet.Inference;
 
 /// <summary>Draws faces' boxes and their dominant expression (with its probability) onto a copy of a photo.</summary>
 public static class FaceAnnotator
