@@ -1,3 +1,4 @@
+using Fersnet.Inference;
 using Fersnet.Cli.Commands;
 using Fersnet.Evaluation;
 using Fersnet.Models;

@@ -1,6 +1,6 @@
 using Fersnet.Training;
 
-namespace Fersnet.Evaluation;
+namespace Fersnet.Inference;
 
 /// <summary>Whether the faces an evaluation scores were (partly) seen in training, from what the checkpoint records.</summary>
 public static class TrainingOverlap
