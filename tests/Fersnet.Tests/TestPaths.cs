@@ -49,3 +49,17 @@ public static class CliRunner
         return app.Run(args);
     }
 }
+
+/// <summary>
+/// Pins libtorch to one intra-op thread for a test's duration. Bitwise-equal training runs need it: with two threads,
+/// libtorch's CPU kernels gave losses differing in the third decimal on a loaded machine (the same tests pass on an idle
+/// one and always on one thread). Tests run one at a time (xunit.runner.json), so the process-wide setting is safe.
+/// </summary>
+public sealed class SingleThread : IDisposable
+{
+    private readonly int saved = TorchSharp.torch.get_num_threads();
+
+    public SingleThread() => TorchSharp.torch.set_num_threads(1);
+
+    public void Dispose() => TorchSharp.torch.set_num_threads(saved);
+}
