@@ -16,14 +16,21 @@ public static class FaceImage
 {
     /// <summary>Decodes an encoded image (PNG, JPEG, BMP, TIFF, WebP, …) to 8-bit grayscale.</summary>
     /// <exception cref="ImageException">Empty, truncated or not an image.</exception>
-    public static Mat DecodeGray(byte[] encoded, string source)
+    public static Mat DecodeGray(byte[] encoded, string source) => Decode(encoded, source, ImreadModes.Grayscale);
+
+    /// <summary>
+    /// Decodes <paramref name="encoded"/> in <paramref name="mode"/>, refusing empty and truncated files and bytes OpenCV
+    /// cannot read, each with one line naming <paramref name="source"/>.
+    /// </summary>
+    /// <exception cref="ImageException">The bytes are no readable image.</exception>
+    internal static Mat Decode(byte[] encoded, string source, ImreadModes mode)
     {
         if (encoded.Length == 0) throw new ImageException(source, "file is empty (0 bytes)");
         if (LooksTruncated(encoded) is { } truncation) throw new ImageException(source, truncation);
         Mat image;
         try
         {
-            image = Cv2.ImDecode(encoded, ImreadModes.Grayscale);
+            image = Cv2.ImDecode(encoded, mode);
         }
         catch (OpenCVException e)
         {

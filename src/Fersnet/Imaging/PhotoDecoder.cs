@@ -21,22 +21,7 @@ internal static class PhotoDecoder
         if (size.Width <= 0 || size.Height <= 0) throw new ImageException(source, $"header gives an empty image ({size.Width}x{size.Height})");
         if ((long)size.Width * size.Height > maxPixels)
             throw new ImageException(source, $"is {size.Width}x{size.Height} pixels, above the limit of {maxPixels:N0} (refused before decoding)");
-        if (FaceImage.LooksTruncated(encoded) is { } truncation) throw new ImageException(source, truncation);
-        Mat image;
-        try
-        {
-            image = Cv2.ImDecode(encoded, ImreadModes.Color);
-        }
-        catch (OpenCVException e)
-        {
-            throw new ImageException(source, $"cannot be decoded ({e.Message.Trim()})");
-        }
-        if (image.Empty())
-        {
-            image.Dispose();
-            throw new ImageException(source, "is not a readable image (OpenCV could not decode it)");
-        }
-        return image;
+        return FaceImage.Decode(encoded, source, ImreadModes.Color);
     }
 
     /// <summary>Reads a file (refusing one larger than any image under the pixel limit could be) and decodes it.</summary>
