@@ -26,8 +26,12 @@ public sealed record ScoredModel(
     double TrainingHours,
     double PrivateTestMirroredAccuracy,
     IReadOnlyDictionary<string, double> PerClassRecall,
-    string ConfusionFigure)
+    string ConfusionFigure,
+    IReadOnlyList<string> TrainedOnScoredSplits)
 {
+    /// <summary>A model trained on the selection or report split scores those faces from memory: never a test figure, never the best.</summary>
+    [JsonIgnore] public bool IsTestFigure => TrainedOnScoredSplits.Count == 0;
+
     /// <summary>The report split's true classes and this model's predictions, image by image (for paired tests).</summary>
     [JsonIgnore] public int[] Actual { get; init; } = [];
     [JsonIgnore] public int[] Predicted { get; init; } = [];
@@ -67,20 +71,24 @@ public sealed record Scoreboard(string Name, string Command, Provenance Provenan
             string confusion = $"confusion-{modelName}.png";
             Plots.ConfusionMatrix(scores, Path.Combine(figureDirectory, confusion), $"{modelName}, {reportSplit}");
             var history = model.Header.History;
+            // Split names are the dataset's own (FER2013's Training, PublicTest, PrivateTest), so this holds wherever the data lives.
+            string[] trainedOn = (model.Header.Data?.TrainSplits ?? [])
+                .Where(s => s.Equals(reportSplit, StringComparison.OrdinalIgnoreCase) || s.Equals(selectionSplit, StringComparison.OrdinalIgnoreCase)).ToArray();
             models.Add(new ScoredModel(modelName, model.Model.Config.Kind.ToString().ToLowerInvariant(), path.Replace('\\', '/'),
                 scores.Accuracy, selected.Report(model.Labels).Accuracy, scores.MacroF1,
                 history.Count == 0 ? 0 : history.Average(m => m.ImagesPerSecond), model.Header.Train.Epochs, model.Header.BestEpoch,
                 history.Sum(m => m.Seconds) / 3600, mirrored.Report(model.Labels).Accuracy,
-                scores.PerClass.ToDictionary(c => c.Label, c => c.Recall), confusion)
+                scores.PerClass.ToDictionary(c => c.Label, c => c.Recall), confusion, trainedOn)
             {
                 Actual = plain.Actual,
                 Predicted = plain.Predicted,
             });
-            log?.Invoke($"{modelName}: {reportSplit} {scores.Accuracy * 100:F2}%, {selectionSplit} {models[^1].PublicTestAccuracy * 100:F2}%");
+            log?.Invoke($"{modelName}: {reportSplit} {scores.Accuracy * 100:F2}%, {selectionSplit} {models[^1].PublicTestAccuracy * 100:F2}%"
+                + (trainedOn.Length > 0 ? $" (trained on {string.Join(", ", trainedOn)}: not a test figure, not eligible as best)" : ""));
         }
         var pairs = models.SelectMany((a, i) => models.Skip(i + 1).Select(b => new ScoredPair(a.Name, b.Name, McNemar.Of(a.Actual, a.Predicted, b.Predicted)))).ToArray();
         // The best is chosen on the selection split only: the report split stays a test.
-        string best = models.MaxBy(m => m.PublicTestAccuracy)?.Name ?? "";
+        string best = models.Where(m => m.IsTestFigure).MaxBy(m => m.PublicTestAccuracy)?.Name ?? "";
         return new Scoreboard(name, command, Provenance.Current(), reportSplit, selectionSplit, models, best, pairs);
     }
 
@@ -94,14 +102,16 @@ public sealed record Scoreboard(string Name, string Command, Provenance Provenan
     public string Markdown(string figures)
     {
         var section = Notebook.Section($"{Name}: models on {SelectionSplit} (selection) and {ReportSplit} (report)", Command, Provenance);
-        section.AppendLine($"- Best on {SelectionSplit}: {Best}. Mirror-averaged accuracy beside, never instead of, the plain one.");
+        section.AppendLine($"- Best on {SelectionSplit}: {(Best.Length > 0 ? Best : "none (every model was trained on a scored split)")}. Mirror-averaged accuracy beside, never instead of, the plain one.");
+        foreach (var m in Models.Where(m => !m.IsTestFigure))
+            section.AppendLine($"- {m.Name} was trained on {string.Join(", ", m.TrainedOnScoredSplits)}: its figures are not test figures (shown for reference only).");
         section.AppendLine();
         var labels = Models.FirstOrDefault()?.PerClassRecall.Keys.ToArray() ?? [];
         section.Append(Reporting.Markdown.Table(
             ["model", "variant", "epochs (selected)", SelectionSplit, ReportSplit, $"{ReportSplit} mirror-averaged", "macro-F1", .. labels.Select(l => $"recall {l}"), "train img/s", "training h"],
             Models.Select(m => (IReadOnlyList<string>)
             [
-                m.Name, m.Variant, $"{m.Epochs} ({m.SelectedEpoch})", Reporting.Markdown.Percent(m.PublicTestAccuracy), Reporting.Markdown.Percent(m.PrivateTestAccuracy),
+                m.IsTestFigure ? m.Name : $"{m.Name} (trained on {string.Join(", ", m.TrainedOnScoredSplits)})", m.Variant, $"{m.Epochs} ({m.SelectedEpoch})", Reporting.Markdown.Percent(m.PublicTestAccuracy), Reporting.Markdown.Percent(m.PrivateTestAccuracy),
                 Reporting.Markdown.Percent(m.PrivateTestMirroredAccuracy), Reporting.Markdown.Percent(m.MacroF1),
                 .. labels.Select(l => Reporting.Markdown.Percent(m.PerClassRecall.GetValueOrDefault(l), 1)),
                 Reporting.Markdown.Number(m.TrainImagesPerSecond, 0), Reporting.Markdown.Number(m.TrainingHours, 2),

@@ -1,0 +1,77 @@
+using System.Text.Json;
+using Fersnet.Data;
+using Fersnet.Lab.Experiments;
+using Fersnet.Models;
+using Fersnet.Training;
+
+namespace Fersnet.Tests;
+
+public class ScoreboardTests
+{
+    static ScoreboardTests() => _ = TestPaths.RepoRoot;
+
+    private static readonly LabelSet ThreeClasses = new([Expression.Anger, Expression.Happiness, Expression.Surprise]);
+
+    [Fact]
+    public void McNemar_counts_the_discordant_images_and_gives_the_exact_binomial_p_value()
+    {
+        int[] actual = [0, 0, 1, 1, 2, 2, 0, 1];
+        int[] first = [0, 0, 1, 1, 2, 0, 1, 1];    // right on 0,1,2,3,4,7
+        int[] second = [0, 1, 1, 0, 2, 2, 1, 2];   // right on 0,2,4,5
+        var test = McNemar.Of(actual, first, second);
+        Assert.Equal((3, 3, 1, 1), (test.BothRight, test.OnlyFirstRight, test.OnlySecondRight, test.BothWrong));
+        Assert.Equal(2.0 / 8, test.Difference, 12);
+        // 3 against 1 discordant: 2 x P(X <= 1), X ~ Binomial(4, 1/2) = 2 x 5/16.
+        Assert.Equal(10.0 / 16, test.PValue, 12);
+        Assert.Equal(1, McNemar.PValueOf(0, 0));
+        // Large counts: chi-square with continuity correction, (|60-30|-1)^2/90 = 9.34 -> p = 0.00224.
+        Assert.Equal(0.00224, McNemar.PValueOf(60, 30), 4);
+        Assert.Throws<ArgumentException>(() => McNemar.Of(actual, first, second[..7]));
+    }
+
+    [Fact]
+    public void A_model_trained_on_a_scored_split_is_flagged_and_never_the_best()
+    {
+        using var dir = new TempDir();
+        string data = dir.Combine("fer2013");
+        string[] folders = ["angry", "happy", "surprise"];
+        for (int i = 0; i < 12; i++)
+        {
+            Fixtures.WriteFace(Path.Combine(data, "train", folders[i % 3], $"Training_{i}.png"), i);
+            Fixtures.WriteFace(Path.Combine(data, "test", folders[i % 3], $"PublicTest_{i}.png"), 20 + i);
+            Fixtures.WriteFace(Path.Combine(data, "test", folders[i % 3], $"PrivateTest_{i}.png"), 40 + i);
+        }
+        string Checkpoint(string name, int seed, DataConfig trainedOn)
+        {
+            var model = new ModelConfig(ModelKind.Single, 48, 8, false, 3);
+            using var trainer = Trainer.Create(model, new TrainConfig { Epochs = 1, Seed = seed }, ThreeClasses, trainedOn);
+            string path = dir.Combine($"{name}.ckpt");
+            trainer.SaveCheckpoint(path);
+            return path;
+        }
+        string clean = Checkpoint("clean", 1, new DataConfig(data));
+        string leaky = Checkpoint("leaky", 2, new DataConfig("/elsewhere/fer2013", TrainSplits: ["Training", "PublicTest"], ValidationSplits: ["PrivateTest"]));
+
+        var board = Scoreboard.Score("fer", "test", data, [("clean", clean), ("leaky", leaky)], dir.Combine("figures"));
+
+        Assert.Equal(["clean", "leaky"], board.Models.Select(m => m.Name));
+        Assert.Empty(board.Models[0].TrainedOnScoredSplits);
+        Assert.Equal(["PublicTest"], board.Models[1].TrainedOnScoredSplits);
+        Assert.Equal("clean", board.Best);
+        Assert.All(board.Models, m => Assert.Equal(12, m.Actual.Length));
+        Assert.All(board.Models, m => Assert.True(File.Exists(Path.Combine(dir.Path, "figures", m.ConfusionFigure))));
+        var pair = Assert.Single(board.Comparisons);
+        Assert.Equal(12, pair.Test.Images);
+        Assert.Contains("leaky (trained on PublicTest)", board.Markdown("figures"));
+
+        // The JSON carries the fields docs/results/fer2013.json promises, accuracies as fractions.
+        string json = dir.Combine("fer2013.json");
+        board.WriteJson(json);
+        using var parsed = JsonDocument.Parse(File.ReadAllText(json));
+        Assert.Equal("clean", parsed.RootElement.GetProperty("best").GetString());
+        var first = parsed.RootElement.GetProperty("models")[0];
+        foreach (var field in new[] { "name", "variant", "checkpoint", "privateTestAccuracy", "publicTestAccuracy", "macroF1", "trainImagesPerSecond", "epochs" })
+            Assert.True(first.TryGetProperty(field, out _), $"{field} is missing");
+        Assert.InRange(first.GetProperty("privateTestAccuracy").GetDouble(), 0, 1);
+    }
+}
