@@ -64,6 +64,15 @@ public class ScoreboardTests
         Assert.Equal(12, pair.Test.Images);
         Assert.Contains("leaky (trained on PublicTest)", board.Markdown("figures"));
 
+        // The model card: the facts from the checkpoint, and a confusion matrix of every scored face.
+        string card = ModelCard.Render(board, board.Models[0], "figures");
+        Assert.Contains("- Classes: anger, happiness, surprise", card);
+        Assert.Contains("- Trained on: fer Training; epoch", card);
+        var confusionRows = card.Split('\n').SkipWhile(l => !l.StartsWith("| true", StringComparison.Ordinal)).Skip(2).TakeWhile(l => l.StartsWith('|')).ToArray();
+        Assert.Equal(3, confusionRows.Length);
+        Assert.Equal(12, confusionRows.Sum(r => r.Split('|', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Skip(1).Sum(int.Parse)));
+        Assert.Contains("not test figures", ModelCard.Render(board, board.Models[1], "figures"));
+
         // The JSON carries the fields docs/results/fer2013.json promises, accuracies as fractions.
         string json = dir.Combine("fer2013.json");
         board.WriteJson(json);

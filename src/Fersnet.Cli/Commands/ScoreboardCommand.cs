@@ -33,6 +33,10 @@ public sealed class ScoreboardCommand(IAnsiConsole console) : Command<Scoreboard
         [Description("Lab notebook to update with a generated section.")]
         public string? Notebook { get; init; }
 
+        [CommandOption("--card <NAME=FILE>")]
+        [Description("Write a model card (Markdown) for the named model, e.g. single=models/fer2013-single.md (repeatable).")]
+        public string[] Cards { get; init; } = [];
+
         [CommandOption("--name <NAME>")]
         [Description("Name of the section (default: fer2013).")]
         public string Name { get; init; } = "fer2013";
@@ -40,6 +44,8 @@ public sealed class ScoreboardCommand(IAnsiConsole console) : Command<Scoreboard
         public override ValidationResult Validate() =>
             Data.Length == 0 || Out.Length == 0 || Models.Length == 0 ? ValidationResult.Error("--data, --out and at least one --model name=checkpoint are required")
             : Models.FirstOrDefault(m => m.IndexOf('=') is <= 0) is { } bad ? ValidationResult.Error($"--model '{bad}': expected name=checkpoint")
+            : Cards.FirstOrDefault(c => c.IndexOf('=') is <= 0 || !Models.Any(m => m.StartsWith(c[..c.IndexOf('=')] + "=", StringComparison.Ordinal))) is { } card
+                ? ValidationResult.Error($"--card '{card}': expected name=file naming one of the --model names")
             : ValidationResult.Success();
     }
 
@@ -56,9 +62,18 @@ public sealed class ScoreboardCommand(IAnsiConsole console) : Command<Scoreboard
                 string figures = Path.GetRelativePath(Path.GetDirectoryName(Path.GetFullPath(notebook))!, settings.Out).Replace('\\', '/');
                 Notebook.ReplaceSection(notebook, settings.Name, board.Markdown(figures));
             }
+            foreach (var card in settings.Cards)
+            {
+                var (name, file) = (card[..card.IndexOf('=')], card[(card.IndexOf('=') + 1)..]);
+                string folder = Path.GetDirectoryName(Path.GetFullPath(file))!;
+                Directory.CreateDirectory(folder);
+                string figures = Path.GetRelativePath(folder, settings.Out).Replace('\\', '/');
+                File.WriteAllText(file, ModelCard.Render(board, board.Models.Single(m => m.Name == name), figures));
+                console.MarkupLineInterpolated($"model card: {file}");
+            }
             console.MarkupLineInterpolated($"best on {board.SelectionSplit}: [bold]{board.Best}[/]");
             foreach (var c in board.Comparisons)
-                console.MarkupLineInterpolated($"{c.First} vs {c.Second}: {PairedComparison.SignedPoints(c.Test.Difference)} points, {c.Test.OnlyFirstRight}/{c.Test.OnlySecondRight} discordant, p = {c.Test.PValue:G3}");
+                console.MarkupLineInterpolated($"{c.First} vs {c.Second}: {PairedComparison.SignedPoints(c.Test.Difference)} points; only {c.First} right on {c.Test.OnlyFirstRight} faces, only {c.Second} on {c.Test.OnlySecondRight}; McNemar p = {c.Test.PValue:G3}");
             return 0;
         }
         catch (Exception e) when (e is DatasetException or CheckpointException)

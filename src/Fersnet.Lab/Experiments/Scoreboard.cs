@@ -27,7 +27,11 @@ public sealed record ScoredModel(
     double PrivateTestMirroredAccuracy,
     IReadOnlyDictionary<string, double> PerClassRecall,
     string ConfusionFigure,
-    IReadOnlyList<string> TrainedOnScoredSplits)
+    IReadOnlyList<string> TrainedOnScoredSplits,
+    long Parameters,
+    int ImageSize,
+    IReadOnlyList<string> TrainSplits,
+    DateTime SavedUtc)
 {
     /// <summary>A model trained on the selection or report split scores those faces from memory: never a test figure, never the best.</summary>
     [JsonIgnore] public bool IsTestFigure => TrainedOnScoredSplits.Count == 0;
@@ -78,7 +82,9 @@ public sealed record Scoreboard(string Name, string Command, Provenance Provenan
                 scores.Accuracy, selected.Report(model.Labels).Accuracy, scores.MacroF1,
                 history.Count == 0 ? 0 : history.Average(m => m.ImagesPerSecond), model.Header.Train.Epochs, model.Header.BestEpoch,
                 history.Sum(m => m.Seconds) / 3600, mirrored.Report(model.Labels).Accuracy,
-                scores.PerClass.ToDictionary(c => c.Label, c => c.Recall), confusion, trainedOn)
+                scores.PerClass.ToDictionary(c => c.Label, c => c.Recall), confusion, trainedOn,
+                model.Model.parameters().Sum(p => p.numel()), model.Model.Config.ImageSize,
+                model.Header.Data?.TrainSplits is { Count: > 0 } splits ? [.. splits] : ["Training"], model.Header.SavedUtc)
             {
                 Actual = plain.Actual,
                 Predicted = plain.Predicted,
