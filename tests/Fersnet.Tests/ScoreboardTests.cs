@@ -52,7 +52,11 @@ public class ScoreboardTests
         string clean = Checkpoint("clean", 1, new DataConfig(data));
         string leaky = Checkpoint("leaky", 2, new DataConfig("/elsewhere/fer2013", TrainSplits: ["Training", "PublicTest"], ValidationSplits: ["PrivateTest"]));
 
-        var board = Scoreboard.Score("fer", "test", data, [("clean", clean), ("leaky", leaky)], dir.Combine("figures"));
+        // Another dataset (CK+'s layout: class folders) with a class the models do not know: its faces are left out.
+        string other = dir.Combine("other");
+        for (int i = 0; i < 8; i++) Fixtures.WriteFace(Path.Combine(other, i < 6 ? folders[i % 3] : "contempt", $"S{i:000}_001_0000000{i}.png"), 60 + i);
+
+        var board = Scoreboard.Score("fer", "test", data, [("clean", clean), ("leaky", leaky)], dir.Combine("figures"), transfer: [("other", other)]);
 
         Assert.Equal(["clean", "leaky"], board.Models.Select(m => m.Name));
         Assert.Empty(board.Models[0].TrainedOnScoredSplits);
@@ -60,6 +64,10 @@ public class ScoreboardTests
         Assert.Equal("clean", board.Best);
         Assert.All(board.Models, m => Assert.Equal(12, m.Actual.Length));
         Assert.All(board.Models, m => Assert.True(File.Exists(Path.Combine(dir.Path, "figures", m.ConfusionFigure))));
+        var transfer = Assert.Single(board.Models[0].Transfer);
+        Assert.Equal(("other", 6), (transfer.Dataset, transfer.Faces));
+        Assert.Equal(["anger", "happiness", "surprise"], transfer.Recall.Keys);
+        Assert.Contains("Beyond fer: every face of other whose class the models know (6 faces)", board.Markdown("figures"));
         var pair = Assert.Single(board.Comparisons);
         Assert.Equal(12, pair.Test.Images);
         Assert.Contains("leaky (trained on PublicTest)", board.Markdown("figures"));

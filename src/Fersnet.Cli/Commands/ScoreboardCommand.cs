@@ -33,6 +33,10 @@ public sealed class ScoreboardCommand(IAnsiConsole console) : Command<Scoreboard
         [Description("Lab notebook to update with a generated section.")]
         public string? Notebook { get; init; }
 
+        [CommandOption("--transfer <NAME=DIR>")]
+        [Description("Also score every model on all faces of another dataset whose classes it knows, e.g. ckplus=../shared/data/ckplus48 (repeatable).")]
+        public string[] Transfer { get; init; } = [];
+
         [CommandOption("--card <NAME=FILE>")]
         [Description("Write a model card (Markdown) for the named model, e.g. single=models/fer2013-single.md (repeatable).")]
         public string[] Cards { get; init; } = [];
@@ -44,6 +48,7 @@ public sealed class ScoreboardCommand(IAnsiConsole console) : Command<Scoreboard
         public override ValidationResult Validate() =>
             Data.Length == 0 || Out.Length == 0 || Models.Length == 0 ? ValidationResult.Error("--data, --out and at least one --model name=checkpoint are required")
             : Models.FirstOrDefault(m => m.IndexOf('=') is <= 0) is { } bad ? ValidationResult.Error($"--model '{bad}': expected name=checkpoint")
+            : Transfer.FirstOrDefault(t => t.IndexOf('=') is <= 0) is { } other ? ValidationResult.Error($"--transfer '{other}': expected name=folder")
             : Cards.FirstOrDefault(c => c.IndexOf('=') is <= 0 || !Models.Any(m => m.StartsWith(c[..c.IndexOf('=')] + "=", StringComparison.Ordinal))) is { } card
                 ? ValidationResult.Error($"--card '{card}': expected name=file naming one of the --model names")
             : ValidationResult.Success();
@@ -51,11 +56,12 @@ public sealed class ScoreboardCommand(IAnsiConsole console) : Command<Scoreboard
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
-        var models = settings.Models.Select(m => (m[..m.IndexOf('=')], m[(m.IndexOf('=') + 1)..])).ToArray();
+        static (string, string) Pair(string option) => (option[..option.IndexOf('=')], option[(option.IndexOf('=') + 1)..]);
+        var models = settings.Models.Select(Pair).ToArray();
         try
         {
             var board = Scoreboard.Score(settings.Name, FersnetCli.CommandLine(context), settings.Data, models, settings.Out,
-                log: line => console.MarkupLineInterpolated($"{line}"));
+                log: line => console.MarkupLineInterpolated($"{line}"), transfer: [.. settings.Transfer.Select(Pair)]);
             if (settings.Json is { } json) board.WriteJson(json);
             if (settings.Notebook is { } notebook)
             {
@@ -64,7 +70,7 @@ public sealed class ScoreboardCommand(IAnsiConsole console) : Command<Scoreboard
             }
             foreach (var card in settings.Cards)
             {
-                var (name, file) = (card[..card.IndexOf('=')], card[(card.IndexOf('=') + 1)..]);
+                var (name, file) = Pair(card);
                 string folder = Path.GetDirectoryName(Path.GetFullPath(file))!;
                 Directory.CreateDirectory(folder);
                 string figures = Path.GetRelativePath(folder, settings.Out).Replace('\\', '/');

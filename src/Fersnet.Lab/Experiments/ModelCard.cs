@@ -28,6 +28,14 @@ public static class ModelCard
         card.AppendLine();
         card.Append(Markdown.Table([.. model.PerClassRecall.Keys], [[.. model.PerClassRecall.Values.Select(r => Markdown.Percent(r, 1))]]));
         card.AppendLine();
+        foreach (var transfer in model.Transfer)
+        {
+            card.AppendLine($"## Beyond {board.Name}: {transfer.Dataset} ({transfer.Faces} faces of the classes the model knows)");
+            card.AppendLine();
+            card.Append(Markdown.Table(["accuracy", "macro-F1", .. transfer.Recall.Keys.Select(c => $"recall {c}")],
+                [[Markdown.Percent(transfer.Accuracy), Markdown.Percent(transfer.MacroF1), .. transfer.Recall.Values.Select(r => Markdown.Percent(r, 1))]]));
+            card.AppendLine();
+        }
         card.AppendLine($"## Confusion matrix ({board.ReportSplit}; rows true, columns predicted)");
         card.AppendLine();
         card.Append(Confusion(model));

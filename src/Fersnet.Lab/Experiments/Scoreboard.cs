@@ -31,7 +31,8 @@ public sealed record ScoredModel(
     long Parameters,
     int ImageSize,
     IReadOnlyList<string> TrainSplits,
-    DateTime SavedUtc)
+    DateTime SavedUtc,
+    IReadOnlyList<TransferScore> Transfer)
 {
     /// <summary>A model trained on the selection or report split scores those faces from memory: never a test figure, never the best.</summary>
     [JsonIgnore] public bool IsTestFigure => TrainedOnScoredSplits.Count == 0;
@@ -40,6 +41,12 @@ public sealed record ScoredModel(
     [JsonIgnore] public int[] Actual { get; init; } = [];
     [JsonIgnore] public int[] Predicted { get; init; } = [];
 }
+
+/// <summary>
+/// A model scored on every face of another dataset whose class it knows (how it carries beyond its own data; e.g. CK+'s
+/// posed faces for a FER2013 model, without contempt, which FER2013 lacks).
+/// </summary>
+public sealed record TransferScore(string Dataset, int Faces, double Accuracy, double MacroF1, IReadOnlyDictionary<string, double> Recall);
 
 /// <summary>Two models on the same report-split images: McNemar's test of their disagreements.</summary>
 public sealed record ScoredPair(string First, string Second, McNemar Test);
@@ -50,11 +57,14 @@ public sealed record Scoreboard(string Name, string Command, Provenance Provenan
 {
     /// <summary>Scores every checkpoint on both splits of <paramref name="data"/>; confusion matrices go to <paramref name="figureDirectory"/>.</summary>
     /// <param name="checkpoints">Name and path of each model.</param>
+    /// <param name="transfer">Other datasets (name and path) every model is also scored on, all faces of the classes it knows.</param>
     /// <exception cref="DatasetException">The data lacks one of the splits.</exception>
     public static Scoreboard Score(string name, string command, string data, IReadOnlyList<(string Name, string Path)> checkpoints, string figureDirectory,
-        string reportSplit = "PrivateTest", string selectionSplit = "PublicTest", Action<string>? log = null)
+        string reportSplit = "PrivateTest", string selectionSplit = "PublicTest", Action<string>? log = null,
+        IReadOnlyList<(string Name, string Path)>? transfer = null)
     {
         var scan = DatasetReader.Read(data);
+        var transferScans = (transfer ?? []).Select(t => (t.Name, Scan: DatasetReader.Read(t.Path))).ToArray();
         DatasetScan Split(string split)
         {
             var samples = scan.Samples.Where(s => string.Equals(s.Split, split, StringComparison.OrdinalIgnoreCase)).ToArray();
@@ -84,7 +94,8 @@ public sealed record Scoreboard(string Name, string Command, Provenance Provenan
                 history.Sum(m => m.Seconds) / 3600, mirrored.Report(model.Labels).Accuracy,
                 scores.PerClass.ToDictionary(c => c.Label, c => c.Recall), confusion, trainedOn,
                 model.Model.parameters().Sum(p => p.numel()), model.Model.Config.ImageSize,
-                model.Header.Data?.TrainSplits is { Count: > 0 } splits ? [.. splits] : ["Training"], model.Header.SavedUtc)
+                model.Header.Data?.TrainSplits is { Count: > 0 } splits ? [.. splits] : ["Training"], model.Header.SavedUtc,
+                [.. transferScans.Select(t => Transfer(model, t.Name, t.Scan))])
             {
                 Actual = plain.Actual,
                 Predicted = plain.Predicted,
@@ -96,6 +107,16 @@ public sealed record Scoreboard(string Name, string Command, Provenance Provenan
         // The best is chosen on the selection split only: the report split stays a test.
         string best = models.Where(m => m.IsTestFigure).MaxBy(m => m.PublicTestAccuracy)?.Name ?? "";
         return new Scoreboard(name, command, Provenance.Current(), reportSplit, selectionSplit, models, best, pairs);
+    }
+
+    private static TransferScore Transfer(TrainedModel model, string name, DatasetScan scan)
+    {
+        using var set = FaceDataLoader.Load(scan, model.Model.Config.ImageSize, model.Labels);
+        using var predictions = Evaluator.Predict(model.Model, set);
+        var scores = predictions.Report(model.Labels);
+        // Recall only for the classes the other dataset has: a class without faces there has no recall to speak of.
+        return new TransferScore(name, set.Count, scores.Accuracy, scores.MacroF1,
+            scores.PerClass.Where(c => c.Support > 0).ToDictionary(c => c.Label, c => c.Recall));
     }
 
     public void WriteJson(string path)
@@ -132,6 +153,20 @@ public sealed record Scoreboard(string Name, string Command, Provenance Provenan
                 [
                     c.First, c.Second, PairedComparison.SignedPoints(c.Test.Difference), $"{c.Test.OnlyFirstRight}", $"{c.Test.OnlySecondRight}",
                     c.Test.PValue < 1e-4 ? "< 0.0001" : Reporting.Markdown.Number(c.Test.PValue, 4),
+                ])));
+        }
+        foreach (var dataset in Models.SelectMany(m => m.Transfer).Select(t => t.Dataset).Distinct())
+        {
+            var scored = Models.Select(m => (m.Name, Score: m.Transfer.Single(t => t.Dataset == dataset))).ToArray();
+            var classes = scored[0].Score.Recall.Keys.ToArray();
+            section.AppendLine();
+            section.AppendLine($"Beyond {Name}: every face of {dataset} whose class the models know ({scored[0].Score.Faces} faces):");
+            section.AppendLine();
+            section.Append(Reporting.Markdown.Table(["model", "accuracy", "macro-F1", .. classes.Select(c => $"recall {c}")],
+                scored.Select(s => (IReadOnlyList<string>)
+                [
+                    s.Name, Reporting.Markdown.Percent(s.Score.Accuracy), Reporting.Markdown.Percent(s.Score.MacroF1),
+                    .. classes.Select(c => Reporting.Markdown.Percent(s.Score.Recall.GetValueOrDefault(c), 1)),
                 ])));
         }
         foreach (var m in Models)
