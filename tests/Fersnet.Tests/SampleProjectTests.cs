@@ -25,7 +25,7 @@ public class SampleProjectTests
         var built = Run("dotnet", "build", project, "-c", "Release", "--nologo", "-v", "q", "-o", dir.Combine("bin"));
         Assert.True(built.Code == 0, built.Output);
         // The sample's own output holds an unpatched copy of TorchSharp's native library: the library's load-time fix must make it load.
-        Assert.True(File.Exists(dir.Combine("bin", "models", "fer2013sharp-single-lite.ckpt")), "the bundled model was not copied to the consumer's output");
+        Assert.True(File.Exists(Path.Combine(dir.Path, "bin", Fersnet.Imaging.ModelFiles.BundledExpressionModel)), "the bundled model was not copied to the consumer's output");
 
         string redrawn = dir.Combine("redrawn.png");
         var ran = Run("dotnet", dir.Combine("bin", "RecognizePhoto.dll"), Path.Combine(TestPaths.Photos, "sample3.jpg"),

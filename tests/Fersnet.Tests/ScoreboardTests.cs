@@ -50,26 +50,28 @@ public class ScoreboardTests
             return path;
         }
         string clean = Checkpoint("clean", 1, new DataConfig(data));
+        string clean2 = Checkpoint("clean2", 3, new DataConfig(data));
         string leaky = Checkpoint("leaky", 2, new DataConfig("/elsewhere/fer2013", TrainSplits: ["Training", "PublicTest"], ValidationSplits: ["PrivateTest"]));
 
         // Another dataset (CK+'s layout: class folders) with a class the models do not know: its faces are left out.
         string other = dir.Combine("other");
         for (int i = 0; i < 8; i++) Fixtures.WriteFace(Path.Combine(other, i < 6 ? folders[i % 3] : "contempt", $"S{i:000}_001_0000000{i}.png"), 60 + i);
 
-        var board = Scoreboard.Score("fer", "test", data, [("clean", clean), ("leaky", leaky)], dir.Combine("figures"), transfer: [("other", other)]);
+        var board = Scoreboard.Score("fer", "test", data, [("clean", clean), ("leaky", leaky), ("clean2", clean2)], dir.Combine("figures"), transfer: [("other", other)]);
 
-        Assert.Equal(["clean", "leaky"], board.Models.Select(m => m.Name));
+        Assert.Equal(["clean", "leaky", "clean2"], board.Models.Select(m => m.Name));
         Assert.Empty(board.Models[0].TrainedOnScoredSplits);
         Assert.Equal(["PublicTest"], board.Models[1].TrainedOnScoredSplits);
-        Assert.Equal("clean", board.Best);
+        Assert.Contains(board.Best, new[] { "clean", "clean2" });
         Assert.All(board.Models, m => Assert.Equal(12, m.Actual.Length));
         Assert.All(board.Models, m => Assert.True(File.Exists(Path.Combine(dir.Path, "figures", m.ConfusionFigure))));
         var transfer = Assert.Single(board.Models[0].Transfer);
         Assert.Equal(("other", 6), (transfer.Dataset, transfer.Faces));
         Assert.Equal(["anger", "happiness", "surprise"], transfer.Recall.Keys);
         Assert.Contains("Beyond fer: every face of other whose class the models know (6 faces)", board.Markdown("figures"));
+        // Paired only among test figures: the leaky model is in no comparison.
         var pair = Assert.Single(board.Comparisons);
-        Assert.Equal(12, pair.Test.Images);
+        Assert.Equal(("clean", "clean2", 12), (pair.First, pair.Second, pair.Test.Images));
         Assert.Contains("leaky (trained on PublicTest)", board.Markdown("figures"));
 
         // The model card: the facts from the checkpoint, and a confusion matrix of every scored face.
@@ -85,7 +87,7 @@ public class ScoreboardTests
         string json = dir.Combine("fer2013.json");
         board.WriteJson(json);
         using var parsed = JsonDocument.Parse(File.ReadAllText(json));
-        Assert.Equal("clean", parsed.RootElement.GetProperty("best").GetString());
+        Assert.Equal(board.Best, parsed.RootElement.GetProperty("best").GetString());
         var first = parsed.RootElement.GetProperty("models")[0];
         foreach (var field in new[] { "name", "variant", "checkpoint", "privateTestAccuracy", "publicTestAccuracy", "macroF1", "trainImagesPerSecond", "epochs" })
             Assert.True(first.TryGetProperty(field, out _), $"{field} is missing");

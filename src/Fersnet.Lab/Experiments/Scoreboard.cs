@@ -103,7 +103,9 @@ public sealed record Scoreboard(string Name, string Command, Provenance Provenan
             log?.Invoke($"{modelName}: {reportSplit} {scores.Accuracy * 100:F2}%, {selectionSplit} {models[^1].PublicTestAccuracy * 100:F2}%"
                 + (trainedOn.Length > 0 ? $" (trained on {string.Join(", ", trainedOn)}: not a test figure, not eligible as best)" : ""));
         }
-        var pairs = models.SelectMany((a, i) => models.Skip(i + 1).Select(b => new ScoredPair(a.Name, b.Name, McNemar.Of(a.Actual, a.Predicted, b.Predicted)))).ToArray();
+        // Pairs only among test figures: a model that trained on the report split has nothing to say about it.
+        var tested = models.Where(m => m.IsTestFigure).ToArray();
+        var pairs = tested.SelectMany((a, i) => tested.Skip(i + 1).Select(b => new ScoredPair(a.Name, b.Name, McNemar.Of(a.Actual, a.Predicted, b.Predicted)))).ToArray();
         // The best is chosen on the selection split only: the report split stays a test.
         string best = models.Where(m => m.IsTestFigure).MaxBy(m => m.PublicTestAccuracy)?.Name ?? "";
         return new Scoreboard(name, command, Provenance.Current(), reportSplit, selectionSplit, models, best, pairs);
