@@ -22,6 +22,7 @@ public static class FersnetServer
     /// The application, models loaded, not started: <c>RunAsync()</c> serves on <see cref="ServeOptions.Urls"/>.
     /// Production environment (no developer page, no stack trace in any answer); logs at warning level and above.
     /// </summary>
+    /// <param name="models">models already loaded (the caller keeps and disposes them); null: loaded here, disposed when the application stops</param>
     /// <exception cref="ArgumentException">An option out of range.</exception>
     /// <exception cref="Training.CheckpointException">A model cannot be loaded.</exception>
     public static WebApplication Build(ServeOptions options, ServerModels? models = null)
@@ -50,6 +51,7 @@ public static class FersnetServer
             f.MultipartHeadersLengthLimit = 4096;
         });
         builder.Services.AddSingleton(options);
+        bool owned = models is null;
         models ??= ServerModels.Load(options);
         builder.Services.AddSingleton(models);
         // Problems without a detail of their own (routing's 404, 405 and 415, the exception handler's 500) get one line saying why.
@@ -87,7 +89,7 @@ public static class FersnetServer
         });
 
         var app = builder.Build();
-        app.Lifetime.ApplicationStopped.Register(models.Dispose);
+        if (owned) app.Lifetime.ApplicationStopped.Register(models.Dispose);
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.Use(async (context, next) =>
