@@ -64,11 +64,12 @@ internal static class Api
             .RequireRateLimiting(WorkPolicy).WithRequestTimeout(WorkPolicy);
     }
 
-    private static async Task<IResult> Predict(HttpRequest request, ServerModels models, ServeOptions options, CancellationToken cancellationToken)
+    private static async Task<IResult> Predict(HttpContext context, ServerModels models, ServeOptions options, Workers workers, CancellationToken cancellationToken)
     {
-        var (upload, problem) = await Upload.Read(request, options, cancellationToken);
+        var (upload, problem) = await Upload.Read(context.Request, options, cancellationToken);
         if (upload is null) return problem!;
-        cancellationToken.ThrowIfCancellationRequested();
+        using var worker = await workers.Acquire(cancellationToken);
+        if (worker is null) return workers.Busy(context);
         using var image = Decode(models, upload, out problem);
         if (image is null) return problem!;
         cancellationToken.ThrowIfCancellationRequested();
@@ -77,9 +78,9 @@ internal static class Api
             faces.Select((f, i) => FaceRecord.From(upload.Name, i + 1, f)).ToArray()));
     }
 
-    private static async Task<IResult> Synthesize(HttpRequest request, ServerModels models, ServeOptions options, CancellationToken cancellationToken)
+    private static async Task<IResult> Synthesize(HttpContext context, ServerModels models, ServeOptions options, Workers workers, CancellationToken cancellationToken)
     {
-        var (upload, problem) = await Upload.Read(request, options, cancellationToken);
+        var (upload, problem) = await Upload.Read(context.Request, options, cancellationToken);
         if (upload is null) return problem!;
         var form = upload.Form;
         string to = Field(form, "to") ?? "all";
@@ -109,7 +110,8 @@ internal static class Api
                 faceNumber = n;
             }
         }
-        cancellationToken.ThrowIfCancellationRequested();
+        using var worker = await workers.Acquire(cancellationToken);
+        if (worker is null) return workers.Busy(context);
         using var image = Decode(models, upload, out problem);
         if (image is null) return problem!;
         if (box is not null)

@@ -13,7 +13,8 @@ namespace Fersnet.Server;
 
 /// <summary>
 /// <c>fersnet serve</c>: one static page and the HTTP API (minimal API, OpenAPI at /openapi/v1.json), built on ASP.NET Core's
-/// own pieces: problem details for every error, a concurrency limiter with a queue (503 + Retry-After when full),
+/// own pieces: problem details for every error, concurrency limiters (requests in flight, and <see cref="Workers"/>
+/// with a queue; 503 + Retry-After when full),
 /// request timeouts (504), Kestrel's and the form reader's body limits. docs/serve.md describes the API.
 /// </summary>
 public static class FersnetServer
@@ -71,22 +72,22 @@ public static class FersnetServer
             WriteTimeoutResponse = context => WriteProblem(context, StatusCodes.Status504GatewayTimeout, "Timed out",
                 $"the request took longer than {options.RequestTimeout.TotalSeconds:0.#} s (queueing included) and was cancelled"),
         }));
+        // Requests in flight (uploads being read included) are bounded here: beyond workers + queue, 503 at once.
         builder.Services.AddRateLimiter(r =>
         {
             r.RejectionStatusCode = StatusCodes.Status503ServiceUnavailable;
             r.AddConcurrencyLimiter(Api.WorkPolicy, c =>
             {
-                c.PermitLimit = options.Concurrency;
-                c.QueueLimit = options.QueueLimit;
-                c.QueueProcessingOrder = QueueProcessingOrder.OldestFirst;
+                c.PermitLimit = options.Concurrency + options.QueueLimit;
+                c.QueueLimit = 0;
             });
             r.OnRejected = async (rejected, _) =>
             {
                 rejected.HttpContext.Response.Headers.RetryAfter = options.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-                await WriteProblem(rejected.HttpContext, StatusCodes.Status503ServiceUnavailable, "Busy",
-                    $"{options.Concurrency} request(s) are being worked on and {options.QueueLimit} are waiting; retry after {options.RetryAfterSeconds} s");
+                await WriteProblem(rejected.HttpContext, StatusCodes.Status503ServiceUnavailable, "Busy", Workers.BusyDetail(options));
             };
         });
+        builder.Services.AddSingleton<Workers>();
 
         var app = builder.Build();
         if (owned) app.Lifetime.ApplicationStopped.Register(models.Dispose);
