@@ -21,7 +21,7 @@ public static class FersnetServer
 {
     /// <summary>
     /// The application, models loaded, not started: <c>RunAsync()</c> serves on <see cref="ServeOptions.Urls"/>.
-    /// Production environment (no developer page, no stack trace in any answer); logs at warning level and above.
+    /// Production environment (no developer page, no stack trace in any answer); logs warnings and errors one line each.
     /// </summary>
     /// <param name="models">models already loaded (the caller keeps and disposes them); null: loaded here, disposed when the application stops</param>
     /// <exception cref="ArgumentException">An option out of range.</exception>
@@ -38,6 +38,13 @@ public static class FersnetServer
         });
         builder.WebHost.UseUrls(options.Urls);
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        if (Environment.GetEnvironmentVariable("FERSNET_DEBUG") != "1")
+        {
+            builder.Logging.ClearProviders();
+            builder.Logging.AddProvider(new OneLineLoggerProvider());
+            // The command reports a failure to start in one line of its own.
+            builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None);
+        }
         long bodyLimit = options.MaxUploadBytes + ServeOptions.FormOverheadBytes;
         builder.WebHost.ConfigureKestrel(k =>
         {

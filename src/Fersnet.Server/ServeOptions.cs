@@ -5,8 +5,11 @@ namespace Fersnet.Server;
 /// <summary>How <c>fersnet serve</c> listens, what it accepts and how much work it takes at once. Each default is written here once.</summary>
 public sealed record ServeOptions
 {
+    /// <summary>The default of <see cref="Urls"/>: loopback only.</summary>
+    public const string LoopbackUrls = "http://127.0.0.1:5080";
+
     /// <summary>Where Kestrel listens: loopback only unless told otherwise.</summary>
-    public string Urls { get; init; } = "http://127.0.0.1:5080";
+    public string Urls { get; init; } = LoopbackUrls;
 
     /// <summary>Largest uploaded image, in bytes (the request body may be a little larger for the form's own fields).</summary>
     public long MaxUploadBytes { get; init; } = 20L << 20;

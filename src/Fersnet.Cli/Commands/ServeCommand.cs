@@ -15,7 +15,7 @@ public sealed class ServeCommand(IAnsiConsole console) : Command<ServeCommand.Se
     public sealed class Settings : CommandSettings
     {
         [CommandOption("--urls <URLS>")]
-        [Description("Where to listen (default " + "http://127.0.0.1:5080" + ", loopback only); several separated by ';'.")]
+        [Description("Where to listen (default " + ServeOptions.LoopbackUrls + ", loopback only); several separated by ';'.")]
         public string? Urls { get; init; }
 
         [CommandOption("--max-upload-mb <MB>")]
