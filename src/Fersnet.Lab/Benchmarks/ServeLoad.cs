@@ -80,7 +80,7 @@ public static class ServeLoad
             }
         });
 
-        string load = LoadAverage();
+        string load = PhotoBench.LoadAverage();
         var records = new List<(string Kind, int Status, double Ms)>[clients];
         long sent = 0, lost = 0;
         var clock = Stopwatch.StartNew();
@@ -143,12 +143,6 @@ public static class ServeLoad
         {
             return double.NaN;
         }
-    }
-
-    private static string LoadAverage()
-    {
-        try { return File.ReadAllText("/proc/loadavg").Trim(); }
-        catch (IOException) { return "unknown"; }
     }
 
     /// <summary>The notebook section: what was sent, what came back, latency percentiles, throughput, the server's memory.</summary>

@@ -21,6 +21,21 @@
     }
   }
 
+  // POSTs a form; the answer's JSON, or null after showing the problem's one line.
+  async function post(url, fields) {
+    const form = new FormData();
+    for (const [name, value] of Object.entries(fields)) form.append(name, value);
+    let response;
+    try {
+      response = await fetch(url, { method: "POST", body: form });
+    } catch {
+      say("The server did not answer.", true);
+      return null;
+    }
+    if (!response.ok) { say(await problemText(response), true); return null; }
+    return response.json();
+  }
+
   function el(tag, props = {}, ...children) {
     const node = Object.assign(document.createElement(tag), props);
     node.append(...children);
@@ -32,17 +47,8 @@
     $("synthesis").hidden = true;
     $("strip").replaceChildren();
     say(`Reading ${file.name}…`);
-    const form = new FormData();
-    form.append("image", file);
-    let response;
-    try {
-      response = await fetch("/api/predict", { method: "POST", body: form });
-    } catch {
-      say("The server did not answer.", true);
-      return;
-    }
-    if (!response.ok) { say(await problemText(response), true); return; }
-    const result = await response.json();
+    const result = await post("/api/predict", { image: file });
+    if (!result) return;
     if (objectUrl) URL.revokeObjectURL(objectUrl);
     objectUrl = URL.createObjectURL(file);
     const img = $("photo");
@@ -96,20 +102,8 @@
     for (const b of document.querySelectorAll(".face-box")) b.setAttribute("aria-pressed", String(b.dataset.face === String(number)));
     for (const li of document.querySelectorAll("#faces li")) li.classList.toggle("chosen", li.id === `face-${number}`);
     say(`Re-drawing face ${number}…`);
-    const form = new FormData();
-    form.append("image", photo);
-    form.append("face", String(number));
-    form.append("to", "all");
-    form.append("format", "json");
-    let response;
-    try {
-      response = await fetch("/api/synthesize", { method: "POST", body: form });
-    } catch {
-      say("The server did not answer.", true);
-      return;
-    }
-    if (!response.ok) { say(await problemText(response), true); return; }
-    const result = await response.json();
+    const result = await post("/api/synthesize", { image: photo, face: String(number), to: "all", format: "json" });
+    if (!result) return;
     const strip = $("strip");
     const figure = (src, caption) => el("li", {}, el("figure", {}, el("img", { src, alt: caption }), el("figcaption", {}, caption)));
     strip.replaceChildren(figure(result.input, "input"), ...result.faces.map((f) => figure(f.image, f.expression)));
