@@ -74,6 +74,7 @@ internal static class Api
         if (image is null) return problem!;
         cancellationToken.ThrowIfCancellationRequested();
         var faces = models.Recognizer.Recognize(image);
+        cancellationToken.ThrowIfCancellationRequested();
         return TypedResults.Ok(new PredictResponse(upload.Name, upload.Header.Format, image.Cols, image.Rows, models.Recognizer.Expressions,
             faces.Select((f, i) => FaceRecord.From(upload.Name, i + 1, f)).ToArray()));
     }

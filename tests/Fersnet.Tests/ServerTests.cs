@@ -226,8 +226,15 @@ public class ServerTests
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var (held, upload) = StartStalled(host.Client, release);
         await upload.Started.Task.WaitAsync(TimeSpan.FromSeconds(30));
-        await Task.Delay(300);   // the server has taken the request and its worker
-        var busy = await host.Client.PostAsync("/api/predict", ServerHost.Form(PhotoBytes()));
+        // Junk (answered 415 at once) until the server has taken the stalled request: then the next one finds it full.
+        HttpResponseMessage busy;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        do
+        {
+            busy = await host.Client.PostAsync("/api/predict", ServerHost.Form("junk"u8.ToArray()));
+            if (busy.StatusCode != HttpStatusCode.ServiceUnavailable) await Task.Delay(50);
+        }
+        while (busy.StatusCode != HttpStatusCode.ServiceUnavailable && clock.Elapsed < TimeSpan.FromSeconds(30));
         await AssertProblem(busy, HttpStatusCode.ServiceUnavailable, "retry after 3 s");
         Assert.Equal(TimeSpan.FromSeconds(3), busy.Headers.RetryAfter?.Delta);
         release.SetResult();
