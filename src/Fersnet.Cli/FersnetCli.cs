@@ -56,6 +56,12 @@ public static class FersnetCli
             .WithDescription("Find the faces in photos and read their expressions (bundled FER2013 model unless --checkpoint).")
             .WithExample("predict", "photo.jpg")
             .WithExample("predict", "photos/", "--format", "json", "--annotate", "out/");
+        config.AddCommand<ServeCommand>("serve")
+            .WithDescription("A web page and HTTP API for recognition and synthesis (loopback by default; docs/serve.md).")
+            .WithExample("serve", "--urls", "http://127.0.0.1:5080");
+        config.AddCommand<BenchServeCommand>("bench-serve")
+            .WithDescription("Load fersnet serve (started in a second process on loopback) with photos and junk: 5xx, lost requests, latency, requests/s, memory.")
+            .WithExample("bench-serve", "--clients", "20", "--seconds", "30", "--json", "docs/results/serve-load.json", "--notebook", "docs/RESULTS.md");
         config.AddCommand<DetectEvalCommand>("detect-eval")
             .WithDescription("Face detection against reference boxes (../shared/photos), photos/s end to end and faces/s on 48 px crops.")
             .WithExample("detect-eval", "--json", "docs/results/photos.json", "--notebook", "docs/RESULTS.md");

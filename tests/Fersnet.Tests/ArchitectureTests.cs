@@ -84,4 +84,31 @@ public class ArchitectureTests
             .ToArray();
         Assert.Empty(labUses);
     }
+
+    private static string[] References(string project) =>
+        XDocument.Load(project).Descendants().Where(e => e.Name.LocalName is "PackageReference" or "ProjectReference" or "FrameworkReference")
+            .Select(e => (string?)e.Attribute("Include") ?? "").ToArray();
+
+    private static IEnumerable<string> Sources(string folder) =>
+        Directory.EnumerateFiles(folder, "*.cs", SearchOption.AllDirectories)
+            .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}") && !f.Contains($"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}"));
+
+    [Fact]
+    public void The_server_depends_on_the_library_and_nothing_depends_on_the_server_but_the_command()
+    {
+        var src = Path.Combine(TestPaths.RepoRoot, "src");
+        var server = References(Path.Combine(src, "Fersnet.Server", "Fersnet.Server.csproj"));
+        Assert.Contains(server, r => r.EndsWith("Fersnet.csproj", StringComparison.Ordinal));
+        Assert.Contains("Microsoft.AspNetCore.App", server);
+        Assert.DoesNotContain(server, r => r.Contains("Fersnet.Lab", StringComparison.Ordinal) || r.Contains("Fersnet.Cli", StringComparison.Ordinal));
+        // Neither the library nor the lab knows the server or ASP.NET Core; the command line only hosts it.
+        foreach (var project in new[] { "Fersnet", "Fersnet.Lab" })
+        {
+            Assert.DoesNotContain(References(Path.Combine(src, project, project + ".csproj")),
+                r => r.Contains("Fersnet.Server", StringComparison.Ordinal) || r.Contains("AspNetCore", StringComparison.Ordinal));
+            Assert.DoesNotContain(Sources(Path.Combine(src, project)), f =>
+                File.ReadAllText(f) is var text && (text.Contains("Fersnet.Server", StringComparison.Ordinal) || text.Contains("Microsoft.AspNetCore", StringComparison.Ordinal)));
+        }
+        Assert.Contains(References(Path.Combine(src, "Fersnet.Cli", "Fersnet.Cli.csproj")), r => r.Contains("Fersnet.Server", StringComparison.Ordinal));
+    }
 }

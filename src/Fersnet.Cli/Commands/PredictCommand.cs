@@ -165,15 +165,7 @@ public sealed class PredictCommand(IAnsiConsole console) : Command<PredictComman
 
         public override void Face(string file, int index, FaceExpression face)
         {
-            string record = JsonSerializer.Serialize(new
-            {
-                file,
-                face = index,
-                box = new { x = face.Box.X, y = face.Box.Y, width = face.Box.Width, height = face.Box.Height },
-                detection_score = Math.Round(face.DetectionScore, 4),
-                dominant = face.Dominant,
-                probabilities = Top(face, top).ToDictionary(p => p.Key, p => Math.Round(p.Value, 4)),
-            });
+            string record = JsonSerializer.Serialize(FaceRecord.From(file, index, face, top));
             Output.Write((_first ? "  " : ",\n  ") + record);
             _first = false;
         }

@@ -82,7 +82,8 @@ public static class PhotoBench
         }
     }
 
-    private static string LoadAverage()
+    /// <summary>/proc/loadavg: the CPU's load before a measurement ("unknown" off Linux).</summary>
+    internal static string LoadAverage()
     {
         try { return File.ReadAllText("/proc/loadavg").Trim(); }
         catch (IOException) { return "unknown"; }

@@ -3,21 +3,30 @@ using OpenCvSharp;
 
 namespace Fersnet.Imaging;
 
+/// <summary>What an encoded image's header says: its format (lower-case: png, jpeg, bmp, gif, webp, tiff, pnm) and size.</summary>
+public sealed record ImageHeader(string Format, int Width, int Height)
+{
+    public long Pixels => (long)Width * Height;
+}
+
 /// <summary>
 /// Decodes photos to upright 8-bit BGR: any bit depth, alpha, palette or CMYK becomes three 8-bit channels, and a JPEG's
 /// EXIF orientation is applied (OpenCV does it when decoding in colour). The dimensions are read from the container's
 /// header first and an image above the pixel limit is refused before any pixel is decoded, so a decompression bomb
 /// costs only its file's bytes.
 /// </summary>
-internal static class PhotoDecoder
+public static class PhotoDecoder
 {
+    /// <summary>The formats <see cref="ReadHeader"/> recognises, as named in messages.</summary>
+    public const string Formats = "PNG, JPEG, BMP, GIF, WebP, TIFF, PNM";
+
     /// <summary>Decodes <paramref name="encoded"/>; <paramref name="source"/> names it in errors.</summary>
     /// <exception cref="ImageException">Empty, truncated, not an image, an unsupported format, or too many pixels.</exception>
-    public static Mat DecodeColor(byte[] encoded, string source, long maxPixels)
+    internal static Mat DecodeColor(byte[] encoded, string source, long maxPixels)
     {
         if (encoded.Length == 0) throw new ImageException(source, "file is empty (0 bytes)");
         var size = HeaderSize(encoded)
-            ?? throw new ImageException(source, "is not a supported image (PNG, JPEG, BMP, GIF, WebP, TIFF, PNM) or its header is damaged");
+            ?? throw new ImageException(source, $"is not a supported image ({Formats}) or its header is damaged");
         if (size.Width <= 0 || size.Height <= 0) throw new ImageException(source, $"header gives an empty image ({size.Width}x{size.Height})");
         if ((long)size.Width * size.Height > maxPixels)
             throw new ImageException(source, $"is {size.Width}x{size.Height} pixels, above the limit of {maxPixels:N0} (refused before decoding)");
@@ -25,7 +34,7 @@ internal static class PhotoDecoder
     }
 
     /// <summary>Reads a file (refusing one larger than any image under the pixel limit could be) and decodes it.</summary>
-    public static Mat ReadColor(string path, long maxPixels)
+    internal static Mat ReadColor(string path, long maxPixels)
     {
         byte[] bytes;
         try
@@ -43,21 +52,30 @@ internal static class PhotoDecoder
     }
 
     /// <summary>Width and height from the image header, or null when the bytes are no format read here.</summary>
-    internal static (int Width, int Height)? HeaderSize(ReadOnlySpan<byte> d)
+    internal static (int Width, int Height)? HeaderSize(ReadOnlySpan<byte> d) => ReadHeader(d) is { } h ? (h.Width, h.Height) : null;
+
+    /// <summary>
+    /// The format (from the magic bytes, never from a name or a declared content type) and the dimensions of an encoded
+    /// image, read from its header alone; null when the bytes are no format read here or the header is cut short.
+    /// </summary>
+    public static ImageHeader? ReadHeader(ReadOnlySpan<byte> d)
     {
         try
         {
+            (string Format, (int, int)? Size) found;
             if (d.StartsWith((ReadOnlySpan<byte>)[0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A]))
-                return d.Length >= 24 && d[12..16].SequenceEqual("IHDR"u8)
-                    ? (Int(BinaryPrimitives.ReadUInt32BigEndian(d[16..])), Int(BinaryPrimitives.ReadUInt32BigEndian(d[20..]))) : null;
-            if (d.Length >= 3 && d[0] == 0xFF && d[1] == 0xD8 && d[2] == 0xFF) return JpegSize(d);
-            if (d.StartsWith("GIF87a"u8) || d.StartsWith("GIF89a"u8))
-                return d.Length >= 10 ? (BinaryPrimitives.ReadUInt16LittleEndian(d[6..]), BinaryPrimitives.ReadUInt16LittleEndian(d[8..])) : null;
-            if (d.StartsWith("BM"u8))
-                return d.Length >= 26 ? (Math.Abs(BinaryPrimitives.ReadInt32LittleEndian(d[18..])), Math.Abs(BinaryPrimitives.ReadInt32LittleEndian(d[22..]))) : null;
-            if (d.Length >= 30 && d.StartsWith("RIFF"u8) && d[8..12].SequenceEqual("WEBP"u8)) return WebPSize(d);
-            if (d.StartsWith("II*\0"u8) || d.StartsWith("MM\0*"u8)) return TiffSize(d);
-            if (d.Length >= 3 && d[0] == (byte)'P' && d[1] >= (byte)'1' && d[1] <= (byte)'6' && char.IsWhiteSpace((char)d[2])) return PnmSize(d);
+                found = ("png", d.Length >= 24 && d[12..16].SequenceEqual("IHDR"u8)
+                    ? (Int(BinaryPrimitives.ReadUInt32BigEndian(d[16..])), Int(BinaryPrimitives.ReadUInt32BigEndian(d[20..]))) : null);
+            else if (d.Length >= 3 && d[0] == 0xFF && d[1] == 0xD8 && d[2] == 0xFF) found = ("jpeg", JpegSize(d));
+            else if (d.StartsWith("GIF87a"u8) || d.StartsWith("GIF89a"u8))
+                found = ("gif", d.Length >= 10 ? (BinaryPrimitives.ReadUInt16LittleEndian(d[6..]), BinaryPrimitives.ReadUInt16LittleEndian(d[8..])) : null);
+            else if (d.StartsWith("BM"u8))
+                found = ("bmp", d.Length >= 26 ? (Math.Abs(BinaryPrimitives.ReadInt32LittleEndian(d[18..])), Math.Abs(BinaryPrimitives.ReadInt32LittleEndian(d[22..]))) : null);
+            else if (d.Length >= 30 && d.StartsWith("RIFF"u8) && d[8..12].SequenceEqual("WEBP"u8)) found = ("webp", WebPSize(d));
+            else if (d.StartsWith("II*\0"u8) || d.StartsWith("MM\0*"u8)) found = ("tiff", TiffSize(d));
+            else if (d.Length >= 3 && d[0] == (byte)'P' && d[1] >= (byte)'1' && d[1] <= (byte)'6' && char.IsWhiteSpace((char)d[2])) found = ("pnm", PnmSize(d));
+            else return null;
+            return found.Size is var (w, h) ? new ImageHeader(found.Format, w, h) : null;
         }
         catch (ArgumentOutOfRangeException)
         {

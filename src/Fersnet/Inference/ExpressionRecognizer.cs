@@ -73,6 +73,10 @@ public sealed class ExpressionRecognizer : IDisposable
     /// <exception cref="ImageException">The file cannot be read, is not an image, or has too many pixels.</exception>
     public Mat ReadImage(string path) => PhotoDecoder.ReadColor(path, Options.MaxPixels);
 
+    /// <summary>Decodes an encoded image exactly as <see cref="Recognize(byte[], string)"/> does: upright 8-bit BGR, pixel limit checked from the header first.</summary>
+    /// <exception cref="ImageException">Not a readable image, or too many pixels.</exception>
+    public Mat DecodeImage(byte[] encoded, string name = "image") => PhotoDecoder.DecodeColor(encoded, name, Options.MaxPixels);
+
     /// <summary>The faces in an encoded image (PNG, JPEG, BMP, GIF, WebP, TIFF, PNM); <paramref name="name"/> names it in errors.</summary>
     /// <exception cref="ImageException">Not a readable image, or too many pixels.</exception>
     public IReadOnlyList<FaceExpression> Recognize(byte[] encoded, string name = "image")

@@ -63,6 +63,20 @@ public sealed class ExpressionSynthesizer : IDisposable
     /// <summary>Side of the faces it takes and draws.</summary>
     public int ImageSize => Model.Config.ImageSize;
 
+    /// <summary>
+    /// A face found in a photo, cut out as <see cref="ExpressionRecognizer"/> cuts it for recognition (a square around the
+    /// box, enlarged by <paramref name="cropScale"/>; edges repeated where it leaves the photo) and given the training's
+    /// pre-processing: 8-bit gray, <see cref="ImageSize"/> square. Ready for <see cref="Synthesize(Mat, Expression)"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException">The box lies outside the photo.</exception>
+    public Mat CropFace(Mat photo, FaceBox box, double cropScale = FaceCrop.DefaultScale)
+    {
+        using var gray = ToGray(photo);
+        var values = new float[ImageSize * ImageSize];
+        FaceCrop.Extract(gray, FaceCrop.Square(new Rect2f(box.X, box.Y, box.Width, box.Height), cropScale), ImageSize, values);
+        return FaceImage.FromUnitRange(values, ImageSize);
+    }
+
     /// <summary>One face re-drawn with <paramref name="target"/>.</summary>
     /// <param name="face">8-bit image, gray or BGR(A), any size</param>
     /// <returns>8-bit gray, <see cref="ImageSize"/> square</returns>
