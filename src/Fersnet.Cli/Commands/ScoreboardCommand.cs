@@ -57,6 +57,8 @@ public sealed class ScoreboardCommand(IAnsiConsole console) : Command<Scoreboard
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
         static (string, string) Pair(string option) => (option[..option.IndexOf('=')], option[(option.IndexOf('=') + 1)..]);
+        // The figures folder as a Markdown link from a document in the given folder.
+        string FiguresFrom(string folder) => Path.GetRelativePath(folder, settings.Out).Replace('\\', '/');
         var models = settings.Models.Select(Pair).ToArray();
         try
         {
@@ -65,7 +67,7 @@ public sealed class ScoreboardCommand(IAnsiConsole console) : Command<Scoreboard
             if (settings.Json is { } json) board.WriteJson(json);
             if (settings.Notebook is { } notebook)
             {
-                string figures = Path.GetRelativePath(Path.GetDirectoryName(Path.GetFullPath(notebook))!, settings.Out).Replace('\\', '/');
+                string figures = FiguresFrom(Path.GetDirectoryName(Path.GetFullPath(notebook))!);
                 Notebook.ReplaceSection(notebook, settings.Name, board.Markdown(figures));
             }
             foreach (var card in settings.Cards)
@@ -73,8 +75,7 @@ public sealed class ScoreboardCommand(IAnsiConsole console) : Command<Scoreboard
                 var (name, file) = Pair(card);
                 string folder = Path.GetDirectoryName(Path.GetFullPath(file))!;
                 Directory.CreateDirectory(folder);
-                string figures = Path.GetRelativePath(folder, settings.Out).Replace('\\', '/');
-                File.WriteAllText(file, ModelCard.Render(board, board.Models.Single(m => m.Name == name), figures));
+                File.WriteAllText(file, ModelCard.Render(board, board.Models.Single(m => m.Name == name), FiguresFrom(folder)));
                 console.MarkupLineInterpolated($"model card: {file}");
             }
             console.MarkupLineInterpolated($"best on {board.SelectionSplit}: [bold]{board.Best}[/]");

@@ -63,9 +63,7 @@ public static class ModelCard
     private static string Confusion(ScoredModel model)
     {
         string[] labels = [.. model.PerClassRecall.Keys];
-        var counts = new int[labels.Length, labels.Length];
-        for (int i = 0; i < model.Actual.Length; i++) counts[model.Actual[i], model.Predicted[i]]++;
         return Markdown.Table(["true \\ predicted", .. labels],
-            labels.Select((label, row) => (IReadOnlyList<string>)[label, .. labels.Select((_, column) => counts[row, column].ToString())]));
+            labels.Select((label, row) => (IReadOnlyList<string>)[label, .. model.Confusion[row].Select(count => count.ToString())]));
     }
 }

@@ -40,6 +40,8 @@ public sealed record ScoredModel(
     /// <summary>The report split's true classes and this model's predictions, image by image (for paired tests).</summary>
     [JsonIgnore] public int[] Actual { get; init; } = [];
     [JsonIgnore] public int[] Predicted { get; init; } = [];
+    /// <summary>The report split's confusion counts (rows true, columns predicted, in <see cref="PerClassRecall"/>'s class order).</summary>
+    [JsonIgnore] public int[][] Confusion { get; init; } = [];
 }
 
 /// <summary>
@@ -99,6 +101,7 @@ public sealed record Scoreboard(string Name, string Command, Provenance Provenan
             {
                 Actual = plain.Actual,
                 Predicted = plain.Predicted,
+                Confusion = scores.Confusion,
             });
             log?.Invoke($"{modelName}: {reportSplit} {scores.Accuracy * 100:F2}%, {selectionSplit} {models[^1].PublicTestAccuracy * 100:F2}%"
                 + (trainedOn.Length > 0 ? $" (trained on {string.Join(", ", trainedOn)}: not a test figure, not eligible as best)" : ""));
