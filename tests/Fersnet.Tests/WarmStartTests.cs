@@ -75,6 +75,32 @@ public class WarmStartTests : IDisposable
         }
     }
 
+    [Theory]
+    [InlineData(ModelKind.Fersnet)]
+    [InlineData(ModelKind.Hard)]
+    public void A_skip_decoder_run_takes_everything_but_the_decoder_from_a_bottleneck_checkpoint(ModelKind kind)
+    {
+        string path = SourceCheckpoint(kind);
+        var (_, sections) = Checkpoint.Load(path);
+        using var source = ModelFactory.Create(Small(kind));
+        ModelState.Into(source, sections["model"], "source");
+
+        var skip = Small(kind) with { Decoder = SynthesisDecoder.Skip };
+        using var trainer = Trainer.Create(skip, Quick(seed: 8, init: path), Source);
+        using var scratch = Trainer.Create(skip, Quick(seed: 8), Source);
+
+        var report = trainer.WarmStarted!;
+        Assert.True(report.FreshDecoder);
+        Assert.True(report.Discriminator);
+        var sourceState = source.state_dict();
+        foreach (var (name, tensor) in trainer.Model.state_dict())
+        {
+            if (name.StartsWith("fes_skip_decoder.")) Assert.True(Same(tensor, State(scratch.Model, name)), name);
+            else Assert.True(Same(tensor, sourceState[name]), name);
+        }
+        Assert.Contains(trainer.Model.state_dict().Keys, n => n.StartsWith("fes_skip_decoder."));
+    }
+
     [Fact]
     public void A_warm_start_leaves_the_random_stream_as_a_fresh_run_has_it()
     {
@@ -91,7 +117,7 @@ public class WarmStartTests : IDisposable
         string path = SourceCheckpoint(ModelKind.Hard);
         var error = Assert.Throws<CheckpointException>(() => Trainer.Create(Small(ModelKind.Fersnet), Quick(seed: 8, init: path), Target));
         Assert.Contains(path, error.Message);
-        Assert.Contains("only the classes may differ", error.Message);
+        Assert.Contains("only the classes and the decoder may differ", error.Message);
     }
 
     [Fact]

@@ -83,7 +83,7 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
                 console.MarkupLineInterpolated($"[yellow]warning:[/] {warning}");
             console.MarkupLineInterpolated($"model {trainer.Model.Config.Kind} ({trainer.Model.parameters().Sum(p => p.numel()) / 1e6:F2}M parameters), run folder [bold]{runDirectory}[/], from epoch {trainer.CompletedEpochs + 1} to {trainer.Config.Epochs}");
             if (trainer.WarmStarted is { } warm)
-                console.MarkupLineInterpolated($"warm start from [bold]{warm.Path}[/]: {warm.Tensors} tensors{(warm.Discriminator ? " (discriminator too)" : "")}{(warm.UntrainedLabels.Count > 0 ? $"; new expressions start untrained: {string.Join(", ", warm.UntrainedLabels.Select(e => e.Name()))}" : "")}");
+                console.MarkupLineInterpolated($"warm start from [bold]{warm.Path}[/]: {warm.Tensors} tensors{(warm.Discriminator ? " (discriminator too)" : "")}{(warm.FreshDecoder ? "; the synthesis decoder is of another kind and starts fresh" : "")}{(warm.UntrainedLabels.Count > 0 ? $"; new expressions start untrained: {string.Join(", ", warm.UntrainedLabels.Select(e => e.Name()))}" : "")}");
 
             try
             {

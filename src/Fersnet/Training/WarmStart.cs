@@ -10,11 +10,14 @@ namespace Fersnet.Training;
 /// <param name="Tensors">Weights and buffers copied (whole or expression by expression).</param>
 /// <param name="Discriminator">Whether the discriminator was warm-started too (the checkpoint held one).</param>
 /// <param name="UntrainedLabels">Expressions of this run the checkpoint never learned: their rows keep a fresh initialisation.</param>
-public sealed record WarmStartReport(string Path, int Tensors, bool Discriminator, IReadOnlyList<Expression> UntrainedLabels);
+/// <param name="FreshDecoder">The checkpoint has another synthesis decoder: this run's decoder keeps a fresh initialisation.</param>
+public sealed record WarmStartReport(string Path, int Tensors, bool Discriminator, IReadOnlyList<Expression> UntrainedLabels, bool FreshDecoder = false);
 
 /// <summary>
 /// Starts a run from another run's weights: transfer learning, e.g. pretrain on FER2013 and fine-tune on CK+.
-/// The architecture must be the same except for the label set. Tensors indexed by expression (the recognition
+/// The architecture must be the same except for the label set and the synthesis decoder (a skip-decoder generator can
+/// start from a bottleneck-decoder pretraining: the branches, gates, heads and discriminator are copied, the new decoder
+/// starts fresh). Tensors indexed by expression (the recognition
 /// logits, the decoder's label input, the discriminator's class head) are copied expression by expression, so an
 /// expression both sets share keeps what it learned wherever it sits, and one the source never saw (CK+'s contempt
 /// after FER2013) starts fresh. Optimiser states, epoch and history are not taken: the run starts at epoch 1.
@@ -25,8 +28,9 @@ public static class WarmStart
     public static WarmStartReport Apply(string path, MultiTaskModel model, PatchDiscriminator? discriminator, LabelSet labels)
     {
         var (header, sections) = Checkpoint.Load(path);
-        if (header.Model with { Classes = model.Config.Classes } != model.Config)
-            throw new CheckpointException(path, $"holds a {header.Model}; this run builds a {model.Config} (only the classes may differ)");
+        if (header.Model with { Classes = model.Config.Classes, Decoder = model.Config.Decoder } != model.Config)
+            throw new CheckpointException(path, $"holds a {header.Model}; this run builds a {model.Config} (only the classes and the decoder may differ)");
+        bool freshDecoder = model.Config.HasSynthesis && header.Model.Decoder != model.Config.Decoder;
         var sourceLabels = new LabelSet(header.Labels);
         // For each of this run's classes, its row in the source (-1: the source never learned it).
         int[] sourceRow = labels.Classes.Select(e => sourceLabels.Classes.Contains(e) ? sourceLabels.IndexOf(e) : -1).ToArray();
@@ -43,16 +47,18 @@ public static class WarmStart
             using (var source = ModelFactory.Create(header.Model))
             {
                 ModelState.Into(source, modelState, "model weights");
-                copied = Copy(source, model, LabelDimensions(model, model.Config, ModelFactory.Create), sourceRow);
+                copied = Copy(source, model, LabelDimensions(model, model.Config, ModelFactory.Create), sourceRow,
+                    keepFresh: name => freshDecoder && IsDecoder(name));
             }
             bool warmDiscriminator = discriminator is not null && sections.ContainsKey("discriminator");
             if (warmDiscriminator)
             {
                 using var source = new PatchDiscriminator(header.Model);
                 ModelState.Into(source, sections["discriminator"], "discriminator weights");
-                copied += Copy(source, discriminator!, LabelDimensions(discriminator!, model.Config, c => new PatchDiscriminator(c)), sourceRow);
+                copied += Copy(source, discriminator!, LabelDimensions(discriminator!, model.Config, c => new PatchDiscriminator(c)), sourceRow,
+                    keepFresh: _ => false);
             }
-            return new WarmStartReport(path, copied, warmDiscriminator, labels.Classes.Where((_, i) => sourceRow[i] < 0).ToArray());
+            return new WarmStartReport(path, copied, warmDiscriminator, labels.Classes.Where((_, i) => sourceRow[i] < 0).ToArray(), freshDecoder);
         }
         catch (InvalidDataException e)
         {
@@ -85,13 +91,17 @@ public static class WarmStart
         return dimensions;
     }
 
-    private static int Copy(nn.Module source, nn.Module target, Dictionary<string, int> labelDimensions, int[] sourceRow)
+    /// <summary>Whether a state name belongs to a synthesis decoder (either kind; the modules' registered names).</summary>
+    private static bool IsDecoder(string name) => name.StartsWith("fes_decoder.", StringComparison.Ordinal) || name.StartsWith("fes_skip_decoder.", StringComparison.Ordinal);
+
+    private static int Copy(nn.Module source, nn.Module target, Dictionary<string, int> labelDimensions, int[] sourceRow, Func<string, bool> keepFresh)
     {
         var sourceState = source.state_dict();
         int copied = 0;
         using var noGrad = no_grad();
         foreach (var (name, tensor) in target.state_dict())
         {
+            if (keepFresh(name)) continue;
             if (!sourceState.TryGetValue(name, out var from))
                 throw new InvalidDataException($"the checkpoint lacks '{name}'");
             if (labelDimensions.TryGetValue(name, out int dim))
