@@ -120,6 +120,31 @@ public class RecognizerTests(RecognizerFixture fixture) : IClassFixture<Recogniz
     }
 
     [Fact]
+    public void A_face_crop_in_gray_bgr_or_bgra_gives_the_same_answer_without_a_detector()
+    {
+        using var none = ExpressionRecognizer.Load(options: new RecognizerOptions { Detector = DetectorKind.None });
+        string crop = Directory.GetFiles(Path.Combine(TestPaths.Fer2013, "test", "surprise"), "PrivateTest_*.jpg").Order().First();
+        using var gray = Cv2.ImRead(crop, ImreadModes.Grayscale);
+        using var bgr = new Mat();
+        using var bgra = new Mat();
+        Cv2.CvtColor(gray, bgr, ColorConversionCodes.GRAY2BGR);
+        Cv2.CvtColor(gray, bgra, ColorConversionCodes.GRAY2BGRA);
+        var answers = none.Recognize([gray, bgr, bgra]).Select(faces => Assert.Single(faces)).ToList();
+        foreach (var answer in answers.Skip(1))
+            foreach (var (expression, p) in answers[0].Probabilities)
+                Assert.Equal(p, answer.Probabilities[expression], 5);
+        // The whole-crop shortcut and the general cut-and-resize path agree: the crop alone, and the crop cut back out
+        // of a larger photo that holds it.
+        using var photo = new Mat();
+        Cv2.CopyMakeBorder(gray, photo, 7, 9, 11, 5, BorderTypes.Reflect);
+        var whole = new float[48 * 48];
+        var cut = new float[48 * 48];
+        FaceCrop.Extract(gray, new Rect(0, 0, 48, 48), 48, whole);
+        FaceCrop.Extract(photo, new Rect(11, 7, 48, 48), 48, cut);
+        Assert.Equal(cut, whole);
+    }
+
+    [Fact]
     public void The_Haar_detector_finds_frontal_faces()
     {
         using var haar = ExpressionRecognizer.Load(options: new RecognizerOptions { Detector = DetectorKind.Haar });

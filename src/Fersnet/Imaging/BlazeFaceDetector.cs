@@ -40,8 +40,9 @@ internal sealed class BlazeFaceDetector : IFaceDetector
         _minFaceSize = minFaceSize;
     }
 
-    public IReadOnlyList<Detection> Detect(Mat bgr)
+    public IReadOnlyList<Detection> Detect(PhotoViews photo)
     {
+        var bgr = photo.Bgr;
         var raw = new List<Detection>();
         foreach (var region in Regions(bgr.Cols, bgr.Rows))
         {

@@ -30,6 +30,11 @@ internal static class FaceCrop
     /// </summary>
     public static void Extract(Mat gray, Rect square, int size, Span<float> destination)
     {
+        if (square == new Rect(0, 0, size, size) && gray.Cols == size && gray.Rows == size)
+        {
+            FaceImage.ToUnitRange(gray, destination);   // already a face crop of the model's size: nothing to cut or resize
+            return;
+        }
         var inside = square & new Rect(0, 0, gray.Cols, gray.Rows);
         if (inside.Width <= 0 || inside.Height <= 0) throw new ArgumentException($"the face box {square} lies outside the {gray.Cols}x{gray.Rows} image");
         using var roi = new Mat(gray, inside);

@@ -18,10 +18,10 @@ public enum DetectorKind
 /// <summary>A face found in a photo: its box in the photo's pixels (upright, after EXIF orientation) and the detector's confidence.</summary>
 internal readonly record struct Detection(Rect2f Box, float Score);
 
-/// <summary>Finds faces in an upright 8-bit BGR image. Implementations are safe to call from several threads.</summary>
+/// <summary>Finds faces in an upright photo, reading the form of it it needs. Implementations are safe to call from several threads.</summary>
 internal interface IFaceDetector : IDisposable
 {
-    IReadOnlyList<Detection> Detect(Mat bgr);
+    IReadOnlyList<Detection> Detect(PhotoViews photo);
 }
 
 internal static class FaceDetectors
@@ -49,7 +49,7 @@ internal static class FaceDetectors
 /// <summary>The whole image is one face, score 1.</summary>
 internal sealed class WholeImageDetector : IFaceDetector
 {
-    public IReadOnlyList<Detection> Detect(Mat bgr) => [new Detection(new Rect2f(0, 0, bgr.Cols, bgr.Rows), 1f)];
+    public IReadOnlyList<Detection> Detect(PhotoViews photo) => [new Detection(new Rect2f(0, 0, photo.Width, photo.Height), 1f)];
 
     public void Dispose() { }
 }
@@ -76,11 +76,10 @@ internal sealed class HaarFaceDetector : IFaceDetector
         _minFaceSize = minFaceSize;
     }
 
-    public IReadOnlyList<Detection> Detect(Mat bgr)
+    public IReadOnlyList<Detection> Detect(PhotoViews photo)
     {
         using var gray = new Mat();
-        Cv2.CvtColor(bgr, gray, ColorConversionCodes.BGR2GRAY);
-        Cv2.EqualizeHist(gray, gray);
+        Cv2.EqualizeHist(photo.Gray, gray);
         Rect[] faces;
         int min = Math.Max(_minFaceSize, 24);
         lock (_lock)

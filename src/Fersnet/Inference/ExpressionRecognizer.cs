@@ -172,35 +172,17 @@ public sealed class ExpressionRecognizer : IDisposable
 
     private PreparedPhoto Prepare(Mat image)
     {
-        if (image.Empty()) throw new ArgumentException("the image is empty", nameof(image));
-        if (image.Depth() != MatType.CV_8U) throw new ArgumentException($"expected an 8-bit image, got {image.Type()}", nameof(image));
-        using var bgr = new Mat();
-        using var gray = new Mat();
-        switch (image.Channels())
-        {
-            case 1:
-                Cv2.CvtColor(image, bgr, ColorConversionCodes.GRAY2BGR);
-                image.CopyTo(gray);
-                break;
-            case 3:
-                image.CopyTo(bgr);
-                Cv2.CvtColor(image, gray, ColorConversionCodes.BGR2GRAY);
-                break;
-            case 4:
-                Cv2.CvtColor(image, bgr, ColorConversionCodes.BGRA2BGR);
-                Cv2.CvtColor(bgr, gray, ColorConversionCodes.BGR2GRAY);
-                break;
-            default:
-                throw new ArgumentException($"expected 1, 3 or 4 channels, got {image.Channels()}", nameof(image));
-        }
-        var detections = _detector.Detect(bgr);
+        using var photo = new PhotoViews(image);
+        var detections = _detector.Detect(photo);
         int pixels = _imageSize * _imageSize;
         var crops = new float[detections.Count * pixels];
-        double scale = Options.Detector == DetectorKind.None ? 1.0 : Options.CropScale;
         for (int i = 0; i < detections.Count; i++)
-            FaceCrop.Extract(gray, FaceCrop.Square(detections[i].Box, scale), _imageSize, crops.AsSpan(i * pixels, pixels));
+            FaceCrop.Extract(photo.Gray, FaceCrop.Square(detections[i].Box, CropScale), _imageSize, crops.AsSpan(i * pixels, pixels));
         return new PreparedPhoto(detections, crops);
     }
+
+    /// <summary>How much a detector's box is enlarged (<see cref="RecognizerOptions.CropScale"/>); an image that is already a face crop is taken whole.</summary>
+    private double CropScale => Options.Detector == DetectorKind.None ? 1.0 : Options.CropScale;
 
     /// <summary>One forward pass over every face of <paramref name="photos"/>.</summary>
     private IReadOnlyList<IReadOnlyList<FaceExpression>> Classify(IReadOnlyList<PreparedPhoto> photos)
@@ -260,12 +242,9 @@ public sealed class ExpressionRecognizer : IDisposable
         if (!CanRedraw) throw new InvalidOperationException($"{ModelPath}: a {_model.Model.Config.Kind} model has no synthesis branch; load a fersnet or hard checkpoint");
         if (!Data.Expressions.TryParse(expression, out var target) || !_model.Labels.Classes.Contains(target))
             throw new ArgumentException($"'{expression}' is not one of this model's expressions ({string.Join(", ", Expressions)})", nameof(expression));
-        using var gray = new Mat();
-        if (image.Channels() == 1) image.CopyTo(gray);
-        else Cv2.CvtColor(image, gray, image.Channels() == 4 ? ColorConversionCodes.BGRA2GRAY : ColorConversionCodes.BGR2GRAY);
+        using var photo = new PhotoViews(image);
         var crop = new float[_imageSize * _imageSize];
-        double scale = Options.Detector == DetectorKind.None ? 1.0 : Options.CropScale;
-        FaceCrop.Extract(gray, FaceCrop.Square(new Rect2f(face.Box.X, face.Box.Y, face.Box.Width, face.Box.Height), scale), _imageSize, crop);
+        FaceCrop.Extract(photo.Gray, FaceCrop.Square(new Rect2f(face.Box.X, face.Box.Y, face.Box.Width, face.Box.Height), CropScale), _imageSize, crop);
         float[] drawn;
         lock (_forward)
         {
