@@ -30,6 +30,15 @@ public class WarmStartTests : IDisposable
         return path;
     }
 
+    /// <summary>The network saved in <paramref name="path"/>, rebuilt and loaded as it was saved.</summary>
+    private static MultiTaskModel SavedWeights(string path, ModelKind kind)
+    {
+        var (_, sections) = Checkpoint.Load(path);
+        var model = ModelFactory.Create(Small(kind));
+        ModelState.Into(model, sections["model"], "source");
+        return model;
+    }
+
     private static bool Same(Tensor a, Tensor b) => a.shape.SequenceEqual(b.shape) && a.eq(b).all().item<bool>();
 
     private static Tensor State(nn.Module module, string name) => module.state_dict()[name];
@@ -41,9 +50,7 @@ public class WarmStartTests : IDisposable
     public void Shared_expressions_keep_their_rows_and_new_ones_start_fresh(ModelKind kind)
     {
         string path = SourceCheckpoint(kind);
-        var (_, sections) = Checkpoint.Load(path);
-        using var source = ModelFactory.Create(Small(kind));
-        ModelState.Into(source, sections["model"], "source");
+        using var source = SavedWeights(path, kind);
 
         using var trainer = Trainer.Create(Small(kind), Quick(seed: 8, init: path), Target);
         using var scratch = Trainer.Create(Small(kind), Quick(seed: 8), Target);
@@ -81,9 +88,7 @@ public class WarmStartTests : IDisposable
     public void A_skip_decoder_run_takes_everything_but_the_decoder_from_a_bottleneck_checkpoint(ModelKind kind)
     {
         string path = SourceCheckpoint(kind);
-        var (_, sections) = Checkpoint.Load(path);
-        using var source = ModelFactory.Create(Small(kind));
-        ModelState.Into(source, sections["model"], "source");
+        using var source = SavedWeights(path, kind);
 
         var skip = Small(kind) with { Decoder = SynthesisDecoder.Skip };
         using var trainer = Trainer.Create(skip, Quick(seed: 8, init: path), Source);

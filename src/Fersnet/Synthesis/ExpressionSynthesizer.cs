@@ -71,9 +71,9 @@ public sealed class ExpressionSynthesizer : IDisposable
     /// <exception cref="ArgumentException">The box lies outside the photo.</exception>
     public Mat CropFace(Mat photo, FaceBox box, double cropScale = FaceCrop.DefaultScale)
     {
-        using var gray = ToGray(photo);
+        using var views = new PhotoViews(photo);
         var values = new float[ImageSize * ImageSize];
-        FaceCrop.Extract(gray, FaceCrop.Square(new Rect2f(box.X, box.Y, box.Width, box.Height), cropScale), ImageSize, values);
+        FaceCrop.Extract(views.Gray, FaceCrop.Square(new Rect2f(box.X, box.Y, box.Width, box.Height), cropScale), ImageSize, values);
         return FaceImage.FromUnitRange(values, ImageSize);
     }
 
@@ -104,21 +104,11 @@ public sealed class ExpressionSynthesizer : IDisposable
         var values = new float[faces.Count * size * size];
         for (int i = 0; i < faces.Count; i++)
         {
-            using var gray = ToGray(faces[i]);
-            using var resized = FaceImage.ResizeSquare(gray, size);
+            using var face = new PhotoViews(faces[i]);
+            using var resized = FaceImage.ResizeSquare(face.Gray, size);
             FaceImage.ToUnitRange(resized, values.AsSpan(i * size * size, size * size));
         }
         return tensor(values, [faces.Count, 1, size, size]);
-    }
-
-    private static Mat ToGray(Mat face)
-    {
-        if (face.Empty()) throw new ArgumentException("the face image is empty");
-        if (face.Depth() != MatType.CV_8U) throw new ArgumentException($"expected an 8-bit image, got {face.Type()}");
-        if (face.Channels() == 1) return face.Clone();
-        var gray = new Mat();
-        Cv2.CvtColor(face, gray, face.Channels() == 4 ? ColorConversionCodes.BGRA2GRAY : ColorConversionCodes.BGR2GRAY);
-        return gray;
     }
 
     public void Dispose() => _trained.Dispose();

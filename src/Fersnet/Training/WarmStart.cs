@@ -47,16 +47,15 @@ public static class WarmStart
             using (var source = ModelFactory.Create(header.Model))
             {
                 ModelState.Into(source, modelState, "model weights");
-                copied = Copy(source, model, LabelDimensions(model, model.Config, ModelFactory.Create), sourceRow,
-                    keepFresh: name => freshDecoder && IsDecoder(name));
+                // Another decoder kind has other tensor names: this run's decoder is what the source lacks.
+                copied = Copy(source, model, LabelDimensions(model, model.Config, ModelFactory.Create), sourceRow, freshWhereMissing: freshDecoder);
             }
             bool warmDiscriminator = discriminator is not null && sections.ContainsKey("discriminator");
             if (warmDiscriminator)
             {
                 using var source = new PatchDiscriminator(header.Model);
                 ModelState.Into(source, sections["discriminator"], "discriminator weights");
-                copied += Copy(source, discriminator!, LabelDimensions(discriminator!, model.Config, c => new PatchDiscriminator(c)), sourceRow,
-                    keepFresh: _ => false);
+                copied += Copy(source, discriminator!, LabelDimensions(discriminator!, model.Config, c => new PatchDiscriminator(c)), sourceRow, freshWhereMissing: false);
             }
             return new WarmStartReport(path, copied, warmDiscriminator, labels.Classes.Where((_, i) => sourceRow[i] < 0).ToArray(), freshDecoder);
         }
@@ -91,19 +90,19 @@ public static class WarmStart
         return dimensions;
     }
 
-    /// <summary>Whether a state name belongs to a synthesis decoder (either kind; the modules' registered names).</summary>
-    private static bool IsDecoder(string name) => name.StartsWith("fes_decoder.", StringComparison.Ordinal) || name.StartsWith("fes_skip_decoder.", StringComparison.Ordinal);
-
-    private static int Copy(nn.Module source, nn.Module target, Dictionary<string, int> labelDimensions, int[] sourceRow, Func<string, bool> keepFresh)
+    /// <param name="freshWhereMissing">Leave a tensor the source lacks as initialised (else: an error).</param>
+    private static int Copy(nn.Module source, nn.Module target, Dictionary<string, int> labelDimensions, int[] sourceRow, bool freshWhereMissing)
     {
         var sourceState = source.state_dict();
         int copied = 0;
         using var noGrad = no_grad();
         foreach (var (name, tensor) in target.state_dict())
         {
-            if (keepFresh(name)) continue;
             if (!sourceState.TryGetValue(name, out var from))
+            {
+                if (freshWhereMissing) continue;
                 throw new InvalidDataException($"the checkpoint lacks '{name}'");
+            }
             if (labelDimensions.TryGetValue(name, out int dim))
             {
                 for (int row = 0; row < sourceRow.Length; row++)
