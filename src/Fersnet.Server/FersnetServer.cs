@@ -77,7 +77,7 @@ public static class FersnetServer
             Timeout = options.RequestTimeout,
             TimeoutStatusCode = StatusCodes.Status504GatewayTimeout,
             WriteTimeoutResponse = context => WriteProblem(context, StatusCodes.Status504GatewayTimeout, "Timed out",
-                $"the request took longer than {options.RequestTimeout.TotalSeconds:0.#} s (queueing included) and was cancelled"),
+                $"the request took longer than {options.RequestTimeout.TotalSeconds:0.###} s (queueing included) and was cancelled"),
         }));
         // Requests in flight (uploads being read included) are bounded here: beyond workers + queue, 503 at once.
         builder.Services.AddRateLimiter(r =>

@@ -21,6 +21,10 @@ public class TrainingSettings : CommandSettings
     [Description("First-block width (the lite preset's: 16).")]
     public int? Width { get; init; }
 
+    [CommandOption("--image-size <PIXELS>")]
+    [Description("Input side, a multiple of 16 (the lite preset's: 48); faces are resized to it when loaded, e.g. 64 upsamples FER2013's 48 px faces.")]
+    public int? ImageSize { get; init; }
+
     [CommandOption("--epochs <N>")]
     [Description("Epochs to train (default: the training config's, 30). With --resume: train the run up to N epochs.")]
     public int? Epochs { get; init; }
@@ -100,15 +104,24 @@ public class TrainingSettings : CommandSettings
     [Description("Keep an exponential moving average of the weights with this per-step decay (e.g. 0.99); validation, selection and the saved model use it (default: none).")]
     public double? WeightAverageDecay { get; init; }
 
+    [CommandOption("--erase <P>")]
+    [Description("Random erasing: with probability P, one rectangle of each training face (2-25% of it) becomes noise (default: off).")]
+    public double? Erase { get; init; }
+
+    [CommandOption("--label-smoothing <S>")]
+    [Description("Label smoothing of the recognition loss (default: the training config's, 0.1).")]
+    public double? LabelSmoothing { get; init; }
+
     [CommandOption("--no-augment")]
     public bool NoAugment { get; init; }
 
     /// <summary>The architecture of <paramref name="kind"/> for <paramref name="classes"/> expressions: the preset, with
-    /// --width and --gate-bias where given.</summary>
+    /// --width, --image-size and --gate-bias where given.</summary>
     public ModelConfig ToModelConfig(ModelKind kind, int classes)
     {
         var model = ModelConfig.FromPreset(Preset, kind, classes);
         if (Width is { } width) model = model with { Width = width };
+        if (ImageSize is { } side) model = model with { ImageSize = side };
         if (GateBias is { } gateBias) model = model with { GateBias = gateBias };
         model = model with { Decoder = ModelConfig.ParseDecoder(Decoder) };
         return model;
@@ -137,7 +150,8 @@ public class TrainingSettings : CommandSettings
             Classification = ClassificationWeight ?? Defaults.Losses.Classification,
             RecognitionOfSynthesis = RecognitionOfSynthesisWeight ?? Defaults.Losses.RecognitionOfSynthesis,
         },
-        Augment = NoAugment ? AugmentConfig.None : new AugmentConfig(),
+        LabelSmoothing = LabelSmoothing ?? Defaults.LabelSmoothing,
+        Augment = NoAugment ? AugmentConfig.None : new AugmentConfig { Erasing = Erase is { } p ? new RandomErasing(p) : null },
         Adversarial = Enum.TryParse<AdversarialLoss>(Adversarial, ignoreCase: true, out var loss)
             ? loss : throw new ArgumentException($"unknown adversarial loss '{Adversarial}' (known: lsgan, hinge)"),
     };

@@ -117,6 +117,8 @@ public sealed record TrainConfig
         if (PairedShare is < 0 or > 1) throw new ArgumentException("paired share must be in [0, 1]");
         if (SelectionStart is < 0 or > 1) throw new ArgumentException("selection start must be in [0, 1]");
         if (WeightAverageDecay is { } decay && (decay <= 0 || decay >= 1)) throw new ArgumentException("weight-average decay must be in (0, 1)");
+        if (LabelSmoothing is < 0 or >= 1) throw new ArgumentException("label smoothing must be in [0, 1)");
+        Augment.Erasing?.Validate();
     }
 }
 
