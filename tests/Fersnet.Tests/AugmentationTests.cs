@@ -1,4 +1,6 @@
+using System.Text.Json;
 using Fersnet.Data;
+using Fersnet.Serialization;
 using static TorchSharp.torch;
 
 namespace Fersnet.Tests;
@@ -33,5 +35,63 @@ public class AugmentationTests
     {
         using var images = rand(2, 1, 16, 16);
         Assert.Same(images, new Augmenter(AugmentConfig.None, new Generator(1)).Apply(images));
+    }
+
+    private static readonly AugmentConfig EraseOnly = new(MaxShift: 0, FlipProbability: 0, MaxRotationDegrees: 0, MaxScale: 0, Brightness: 0, Contrast: 0,
+        Erasing: new RandomErasing(Probability: 1));
+
+    [Fact]
+    public void Random_erasing_replaces_one_rectangle_of_each_chosen_face_by_noise()
+    {
+        const int side = 32;
+        using var images = full(16, 1, side, side, 0.5f);
+        using var erased = new Augmenter(EraseOnly, new Generator(3)).Apply(images);
+        Assert.True(erased.min().item<float>() >= -1f && erased.max().item<float>() <= 1f);
+        for (int i = 0; i < 16; i++)
+        {
+            using var changed = erased[i, 0].ne(images[i, 0]);                       // (H,W)
+            using var rows = changed.any(1).nonzero();
+            using var cols = changed.any(0).nonzero();
+            long height = rows.shape[0], width = cols.shape[0];
+            long count = changed.sum().item<long>();
+            // One axis-aligned rectangle: every pixel inside the changed rows and columns changed, none outside.
+            Assert.Equal(height * width, count);
+            Assert.Equal(height - 1, rows[-1, 0].item<long>() - rows[0, 0].item<long>());
+            Assert.Equal(width - 1, cols[-1, 0].item<long>() - cols[0, 0].item<long>());
+            // 2-25% of the face, give or take the rounding of its sides to whole pixels.
+            Assert.InRange(count, 1, (long)(0.25 * side * side + 2 * side + 1));
+        }
+        // Seeded: the same generator erases the same rectangles.
+        using var again = new Augmenter(EraseOnly, new Generator(3)).Apply(images);
+        Assert.True(again.eq(erased).all().item<bool>());
+    }
+
+    [Fact]
+    public void Random_erasing_with_probability_zero_changes_nothing_and_spares_the_paired_reference()
+    {
+        using var images = rand(6, 1, 16, 16) * 2 - 1;
+        var never = EraseOnly with { Erasing = new RandomErasing(Probability: 0) };
+        using var kept = new Augmenter(never, new Generator(1)).Apply(images);
+        Assert.True(kept.allclose(images, atol: 1e-5));
+
+        using var partners = rand(6, 1, 16, 16) * 2 - 1;
+        var (faces, references) = new Augmenter(EraseOnly, new Generator(1)).ApplyAlike(images, partners);
+        using (faces) using (references)
+        {
+            Assert.False(faces.allclose(images, atol: 1e-5));
+            Assert.True(references.allclose(partners, atol: 1e-5));
+        }
+    }
+
+    [Fact]
+    public void A_config_without_erasing_is_saved_as_before_and_one_with_it_round_trips()
+    {
+        string plain = JsonSerializer.Serialize(new AugmentConfig(), FersnetJson.Options);
+        Assert.DoesNotContain("erasing", plain);
+        var withErasing = new AugmentConfig { Erasing = new RandomErasing(0.3) };
+        var read = JsonSerializer.Deserialize<AugmentConfig>(JsonSerializer.Serialize(withErasing, FersnetJson.Options), FersnetJson.Options);
+        Assert.Equal(withErasing, read);
+        Assert.Throws<ArgumentException>(() => new RandomErasing(1.5).Validate());
+        Assert.Throws<ArgumentException>(() => new RandomErasing(0.5, MinArea: 0.3, MaxArea: 0.2).Validate());
     }
 }

@@ -15,6 +15,18 @@ public static class Fixtures
         Assert.True(Cv2.ImWrite(path, image), $"could not write {path}");
     }
 
+    /// <summary>A CK+-shaped dataset of drawn faces: 10 subjects, 3 classes, 2 frames each (60 files).</summary>
+    /// <returns><paramref name="root"/></returns>
+    public static string TinyCkPlus(string root)
+    {
+        string[] classes = ["anger", "happy", "surprise"];
+        for (int subject = 1; subject <= 10; subject++)
+            for (int c = 0; c < classes.Length; c++)
+                for (int frame = 0; frame < 2; frame++)
+                    WriteFace(Path.Combine(root, classes[c], $"S{subject:000}_{c + 1:000}_{frame:00000000}.png"), subject * 7 + c * 3 + frame);
+        return root;
+    }
+
     public static byte[] EncodeFace(string extension, int seed, int size = 48)
     {
         using var image = new Mat(size, size, MatType.CV_8UC1, new Scalar(seed * 7 % 255));

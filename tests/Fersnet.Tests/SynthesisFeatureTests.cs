@@ -148,16 +148,7 @@ public class SynthesisFeatureTests
     }
 
     /// <summary>A tiny CK+-layout dataset: 10 subjects, each with three expressions in separate sequences.</summary>
-    private static string TinyCkPlus(TempDir dir)
-    {
-        string root = dir.Combine("ck");
-        string[] classes = ["anger", "happy", "surprise"];
-        for (int subject = 1; subject <= 10; subject++)
-            for (int c = 0; c < classes.Length; c++)
-                for (int frame = 0; frame < 2; frame++)
-                    Fixtures.WriteFace(Path.Combine(root, classes[c], $"S{subject:000}_{c + 1:000}_{frame:00000000}.png"), subject * 7 + c * 3 + frame);
-        return root;
-    }
+    private static string TinyCkPlus(TempDir dir) => Fixtures.TinyCkPlus(dir.Combine("ck"));
 
     private static string TrainTiny(TempDir dir, string data, string model, string name, params string[] extra)
     {

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Fersnet.Data;
 using Fersnet.Training;
 
 namespace Fersnet.Tests;
@@ -35,6 +36,28 @@ public class TrainCommandTests
         Assert.Equal(7, root.GetProperty("confusion").GetArrayLength());
         Assert.InRange(root.GetProperty("accuracy").GetDouble(), 0, 1);
         Assert.True(new FileInfo(dir.Combine("eval", "confusion.png")).Length > 1000);
+    }
+
+    [Fact]
+    public void The_recognition_levers_reach_the_saved_configs_and_a_64_pixel_model_trains()
+    {
+        using var dir = new TempDir();
+        string data = Fixtures.TinyCkPlus(dir.Combine("ck"));
+        var trained = CliRunner.Run("train", "--data", data, "--model", "single", "--epochs", "1", "--batch-size", "8", "--width", "8",
+            "--image-size", "64", "--erase", "0.5", "--label-smoothing", "0", "--out", dir.Combine("run"));
+        Assert.True(trained.ExitCode == 0, trained.Output);
+        Assert.Contains("at 64px", trained.Output);
+        string checkpoint = dir.Combine("run", "last.ckpt");
+        var (header, _) = Checkpoint.Load(checkpoint);
+        Assert.Equal(64, header.Model.ImageSize);
+        Assert.Equal(new RandomErasing(0.5), header.Train.Augment.Erasing);
+        Assert.Equal(0, header.Train.LabelSmoothing);
+        Assert.True(double.IsFinite(header.History[^1].TrainLoss));
+        // A usage mistake is one line and exit 2.
+        var wrong = CliRunner.Run("train", "--data", data, "--model", "single", "--image-size", "50", "--out", dir.Combine("wrong"));
+        Assert.Equal(2, wrong.ExitCode);
+        Assert.Contains("multiple of 16", wrong.Output);
+        Assert.DoesNotContain("   at ", wrong.Output);
     }
 
     [Fact]

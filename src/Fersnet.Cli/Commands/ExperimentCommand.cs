@@ -94,7 +94,8 @@ public sealed class ExperimentCommand(IAnsiConsole console) : Command<Experiment
         public bool ListJobs { get; init; }
 
         public override ValidationResult Validate() =>
-            Data.Length == 0 || Out.Length == 0 ? ValidationResult.Error("--data and --out are required")
+            base.Validate() is { Successful: false } shared ? shared
+            : Data.Length == 0 || Out.Length == 0 ? ValidationResult.Error("--data and --out are required")
             : ValidationSplit is < 0 or >= 1 ? ValidationResult.Error("--val-split must be in [0, 1)")
             : ValidationResult.Success();
     }

@@ -47,7 +47,8 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
         public bool Resume { get; init; }
 
         public override ValidationResult Validate() =>
-            !Resume && Data is null ? ValidationResult.Error("--data is required (or --resume with --out)")
+            base.Validate() is { Successful: false } shared ? shared
+            : !Resume && Data is null ? ValidationResult.Error("--data is required (or --resume with --out)")
             : Resume && Out is null ? ValidationResult.Error("--resume needs --out <run folder>")
             : ValidationSplits is not null && TrainSplits is null ? ValidationResult.Error("--val-splits needs --train-splits")
             : ValidationResult.Success();

@@ -2,6 +2,7 @@ using System.ComponentModel;
 using Fersnet.Data;
 using Fersnet.Models;
 using Fersnet.Training;
+using Spectre.Console;
 using Spectre.Console.Cli;
 
 namespace Fersnet.Cli.Commands;
@@ -114,6 +115,13 @@ public class TrainingSettings : CommandSettings
 
     [CommandOption("--no-augment")]
     public bool NoAugment { get; init; }
+
+    /// <summary>The shared options' usage mistakes (exit 2); the commands add their own after these.</summary>
+    public override ValidationResult Validate() =>
+        ImageSize is { } side && (side < 16 || side % 16 != 0) ? ValidationResult.Error($"--image-size {side}: must be a positive multiple of 16")
+        : Erase is < 0 or > 1 ? ValidationResult.Error("--erase must be a probability in [0, 1]")
+        : LabelSmoothing is < 0 or >= 1 ? ValidationResult.Error("--label-smoothing must be in [0, 1)")
+        : ValidationResult.Success();
 
     /// <summary>The architecture of <paramref name="kind"/> for <paramref name="classes"/> expressions: the preset, with
     /// --width, --image-size and --gate-bias where given.</summary>
