@@ -315,6 +315,9 @@ public class ExperimentTests
         IReadOnlyList<FoldResult> second = [Fold("single", 0, 0.5, [1, 2, 3]) with { Actual = [0, 1, 1], Predicted = [1, 1, 1] }];
         var errors = Assert.Single(SeedSummary.From("e", "cmd", [("a", first), ("b", second)], ["single"], labels).Variants);
         Assert.Equal((3, 1, 2), (errors.TestImages, errors.WrongInEverySeed, errors.WrongInSomeSeed));
+        var persistent = Assert.Single(errors.Persistent);
+        Assert.Equal((1, 0, 1), (persistent.Index, persistent.Actual, persistent.MostSaid));
+        Assert.Equal([1, 1], persistent.Predicted);
 
         IReadOnlyList<FoldResult> otherFolds = [Fold("single", 0, 0.9, [1, 5]), Fold("single", 1, 0.9, [3, 4])];
         var error = Assert.Throws<InvalidDataException>(() => SeedSummary.From("s", "cmd", [("a.jsonl", seed1), ("c.jsonl", otherFolds)], ["single"], labels));
@@ -366,20 +369,27 @@ public class ExperimentTests
         string Write(string name, params FoldResult[] results)
         {
             string path = dir.Combine(name);
-            File.WriteAllLines(path, results.Select(r => JsonSerializer.Serialize(r with { Actual = [0, 1], Predicted = [0, 1] }, FersnetJson.Options)));
+            // single gets the first image (an anger face) wrong in both seeds, calling it contempt.
+            File.WriteAllLines(path, results.Select(r => JsonSerializer.Serialize(r with { Actual = [0, 1], Predicted = r.Variant == "single" ? [1, 1] : [0, 1] }, FersnetJson.Options)));
             return path;
         }
         string a = Write("a.jsonl", Fold("single", 0, 0.8, [1, 2]), Fold("fersnet", 0, 0.9, [1, 2]));
         string b = Write("b.jsonl", Fold("single", 0, 0.6, [1, 2]), Fold("fersnet", 0, 1.0, [1, 2]));
         string notebook = dir.Combine("RESULTS.md"), json = dir.Combine("seeds.json");
 
-        var run = CliRunner.Run("seeds", "--data", TestPaths.CkPlus, "--results", a, "--results", b, "--name", "two-seeds", "--json", json, "--notebook", notebook);
+        var run = CliRunner.Run("seeds", "--data", TestPaths.CkPlus, "--results", a, "--results", b, "--name", "two-seeds", "--json", json, "--notebook", notebook,
+            "--error-grids", dir.Combine("grids"));
         Assert.True(run.ExitCode == 0, run.Output);
+        // The images wrong in every seed: named by confusion in the notebook and drawn, one picture per variant that has any.
+        Assert.True(new FileInfo(dir.Combine("grids", "wrong-every-seed-single.png")).Length > 1000);
+        Assert.False(File.Exists(dir.Combine("grids", "wrong-every-seed-fersnet.png")));
         Assert.Contains("fersnet vs single, seed-averaged", run.Output);
         var text = File.ReadAllText(notebook);
         Assert.Contains("<!-- BEGIN generated: two-seeds -->", text);
         Assert.Contains("| fersnet | 2 | 1 | 90.00, 100.00 | 95.00 ± 7.07 |", text);
         Assert.Contains("| 0 of 2 | 0 |", text);
+        Assert.Contains("single: 1 image wrong in every seed, as true > said most often: anger > contempt 1.", text);
+        Assert.Contains("![single: images wrong in every seed](grids/wrong-every-seed-single.png)", text);
         using var report = JsonDocument.Parse(File.ReadAllText(json));
         Assert.Equal(0.25, report.RootElement.GetProperty("comparisons")[0].GetProperty("meanDifference").GetDouble(), 9);
 

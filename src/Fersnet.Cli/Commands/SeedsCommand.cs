@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using Fersnet.Data;
 using Fersnet.Evaluation;
+using Fersnet.Imaging;
 using Spectre.Console;
 using Spectre.Console.Cli;
 using Fersnet.Lab.Experiments;
@@ -36,6 +37,10 @@ public sealed class SeedsCommand(IAnsiConsole console) : Command<SeedsCommand.Se
         [CommandOption("--json <FILE>")]
         public string? Json { get; init; }
 
+        [CommandOption("--error-grids <DIR>")]
+        [Description("Draw each variant's images wrong in every seed into DIR/wrong-every-seed-<variant>.png (linked from the notebook).")]
+        public string? ErrorGrids { get; init; }
+
         [CommandOption("--notebook <FILE>")]
         [Description("Lab notebook to update with a generated section (e.g. docs/RESULTS.md).")]
         public string? Notebook { get; init; }
@@ -51,10 +56,13 @@ public sealed class SeedsCommand(IAnsiConsole console) : Command<SeedsCommand.Se
         try
         {
             var runs = settings.Results.Select(path => (path, Experiment.ReadExistingResultsFile(path, "results file"))).ToArray();
-            var labels = DatasetReader.Read(settings.Data).Labels;
+            var scan = DatasetReader.Read(settings.Data);
+            var labels = scan.Labels;
             string command = FersnetCli.CommandLine(context);
             var variants = settings.Variants.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             var summary = SeedSummary.From(settings.Name, command, runs, variants, labels);
+            if (settings.ErrorGrids is { } gridDirectory)
+                summary = summary with { ErrorGrids = DrawErrorGrids(summary, scan, gridDirectory, settings.Notebook) };
             if (settings.Json is { } json) summary.WriteJson(json);
             if (settings.Notebook is { } notebook) Notebook.ReplaceSection(notebook, summary.Name, summary.Markdown());
 
@@ -68,10 +76,23 @@ public sealed class SeedsCommand(IAnsiConsole console) : Command<SeedsCommand.Se
                 console.MarkupLineInterpolated($"{c.VariantLabel} vs {c.BaselineLabel}, seed-averaged, {c.Folds.Length} paired folds: difference {c.MeanDifferenceText} points (95% interval {c.Interval95Text}), wins/ties/losses {c.Wins}/{c.Ties}/{c.Losses}");
             return 0;
         }
-        catch (Exception e) when (e is DatasetException or ArgumentException or InvalidDataException)
+        catch (Exception e) when (e is DatasetException or ArgumentException or InvalidDataException or ImageException or IOException)
         {
             console.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
             return 1;
         }
+    }
+
+    /// <summary>One picture per variant with persistent errors; the paths as the notebook (or, without one, the caller) reaches them.</summary>
+    private static Dictionary<string, string> DrawErrorGrids(SeedSummary summary, DatasetScan scan, string directory, string? notebook)
+    {
+        var grids = new Dictionary<string, string>();
+        foreach (var v in summary.Variants.Where(v => v.Persistent.Count > 0))
+        {
+            string path = Path.Combine(directory, $"wrong-every-seed-{v.Variant}.png");
+            ErrorGrid.Write(scan.Samples, v.Persistent, scan.Labels, faceSize: 48, path);
+            grids[v.Variant] = (notebook is null ? path : Path.GetRelativePath(Path.GetDirectoryName(Path.GetFullPath(notebook))!, Path.GetFullPath(path))).Replace('\\', '/');
+        }
+        return grids;
     }
 }

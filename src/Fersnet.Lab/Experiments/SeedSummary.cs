@@ -19,6 +19,7 @@ namespace Fersnet.Lab.Experiments;
 /// <param name="WrongInEverySeed">Test images that every repetition misclassified: errors no reseeding fixes.</param>
 /// <param name="WrongInSomeSeed">Test images that at least one repetition misclassified; the difference to
 /// <paramref name="WrongInEverySeed"/> is the share of the errors that is training noise.</param>
+/// <param name="Persistent">The <paramref name="WrongInEverySeed"/> images themselves, with what each repetition said.</param>
 public sealed record SeedVariantSummary(
     string Variant,
     int Seeds,
@@ -32,7 +33,14 @@ public sealed record SeedVariantSummary(
     double? MirroredMeanAccuracy,
     int TestImages,
     int WrongInEverySeed,
-    int WrongInSomeSeed);
+    int WrongInSomeSeed,
+    IReadOnlyList<PersistentError> Persistent)
+{
+    /// <summary>The persistent errors by (true class, class said most often), most frequent first.</summary>
+    public IEnumerable<(int Actual, int Said, int Count)> PersistentConfusions() =>
+        Persistent.GroupBy(e => (e.Actual, e.MostSaid)).Select(g => (g.Key.Actual, g.Key.MostSaid, g.Count()))
+            .OrderByDescending(c => c.Item3).ThenBy(c => c.Actual).ThenBy(c => c.MostSaid);
+}
 
 /// <summary>
 /// Several runs of one experiment that differ only in the training seed (same folds, same test images), read
@@ -48,8 +56,13 @@ public sealed record SeedSummary(
     IReadOnlyList<SeedVariantSummary> Variants,
     IReadOnlyList<PairedComparison> Comparisons,
     IReadOnlyList<string> NotInEveryFile,
-    Provenance Provenance)
+    Provenance Provenance,
+    IReadOnlyList<string> ClassNames)
 {
+    /// <summary>Per variant, the picture of its persistent errors (<see cref="ErrorGrid"/>), as the notebook links it.</summary>
+    [JsonIgnore]
+    public IReadOnlyDictionary<string, string> ErrorGrids { get; init; } = new Dictionary<string, string>();
+
     /// <summary>
     /// One stand-in result per (variant, fold) whose test accuracy is the mean over the repetitions: a less noisy
     /// baseline for pairing other experiments with (<see cref="ExperimentReport.ReadBaseline"/>). Not saved.
@@ -92,9 +105,13 @@ public sealed record SeedSummary(
             double? mirrored = Stat.MeanOfAll(perRun.Select(r => Stat.MeanOfAll(folds.Select(f => r[f].MirroredTestAccuracy))));
             // Per test image, how many repetitions got it wrong (the test images of a fold are the same in every file).
             var wrongCounts = folds.SelectMany(f => perRun[0][f].TestIndices.Select((_, k) => perRun.Count(r => r[f].Predicted[k] != r[f].Actual[k]))).ToArray();
+            var persistent = folds.SelectMany(f => perRun[0][f].TestIndices.Select((index, k) => (f, index, k)))
+                .Where(t => perRun.All(r => r[t.f].Predicted[t.k] != r[t.f].Actual[t.k]))
+                .Select(t => new PersistentError(t.index, perRun[0][t.f].Actual[t.k], perRun.Select(r => r[t.f].Predicted[t.k]).ToArray()))
+                .ToArray();
             summaries.Add(new SeedVariantSummary(variant, runs.Count, folds, seedMeans, seedMeans.Average(),
                 Stat.SampleStandardDeviation(seedMeans), foldAccuracies, pooled.Accuracy, pooled.MacroF1, mirrored,
-                wrongCounts.Length, wrongCounts.Count(c => c == runs.Count), wrongCounts.Count(c => c > 0)));
+                wrongCounts.Length, wrongCounts.Count(c => c == runs.Count), wrongCounts.Count(c => c > 0), persistent));
             // A stand-in result per fold carrying the seed-averaged accuracy, so that the pairing is the experiments' own;
             // a fine-tuned variant's first-stage accuracy is averaged the same way when every repetition recorded it.
             averaged.AddRange(folds.Select((f, k) => perRun[0][f] with
@@ -107,7 +124,7 @@ public sealed record SeedSummary(
         // Each fine-tuned variant also against its own first stage, seed-averaged: the fine-tuning's effect with the
         // noise of both the training and the fine-tuning averaged down.
         var comparisons = PairedComparison.Within(averaged, order).Concat(PairedComparison.FineTuned(averaged, order)).ToArray();
-        return new SeedSummary(name, command, runs.Select(r => r.Path.Replace('\\', '/')).ToArray(), summaries, comparisons, missing, Provenance.Current())
+        return new SeedSummary(name, command, runs.Select(r => r.Path.Replace('\\', '/')).ToArray(), summaries, comparisons, missing, Provenance.Current(), labels.Names)
         {
             SeedAveraged = averaged,
         };
@@ -148,6 +165,19 @@ public sealed record SeedSummary(
             section.AppendLine();
             section.Append(PairedComparison.MarkdownTable(Comparisons, withSource: false));
         }
+        foreach (var v in Variants.Where(v => v.Persistent.Count > 0))
+        {
+            section.AppendLine();
+            section.AppendLine($"{v.Variant}: {v.Persistent.Count} {(v.Persistent.Count == 1 ? "image" : "images")} wrong in every seed, as true > said most often: {PersistentText(v)}.");
+            if (ErrorGrids.TryGetValue(v.Variant, out var grid))
+            {
+                section.AppendLine();
+                section.AppendLine($"![{v.Variant}: images wrong in every seed]({grid})");
+            }
+        }
         return section.ToString();
     }
+
+    private string PersistentText(SeedVariantSummary v) =>
+        string.Join(", ", v.PersistentConfusions().Select(c => $"{ClassNames[c.Actual]} > {ClassNames[c.Said]} {c.Count}"));
 }
