@@ -53,12 +53,12 @@ public sealed class ConvFlu : Module<Tensor, Tensor, Tensor>
     {
         var both = cat([fx, fy], 1);                                  // (B,2C,H,W)
         var rz = w_rz.call(both).chunk(2, 1);                         // 2 x (B,C,H,W)
-        return (sigmoid(rz[0]), sigmoid(z_bias is null ? rz[1] : rz[1] + z_bias));
+        return (sigmoid(rz[0]), sigmoid(z_bias is null ? rz[1] : rz[1].Plus(z_bias)));
     }
 
     /// <summary>F~ = tanh(W * (r ⊙ Fy) + U * Fx).</summary>
-    public Tensor Candidate(Tensor fx, Tensor fy, Tensor r) => tanh(w.call(r * fy) + u.call(fx));
+    public Tensor Candidate(Tensor fx, Tensor fy, Tensor r) => tanh(w.call(r * fy).Plus(u.call(fx)));
 
     /// <summary>Fx' = (1 − z) ⊙ Fx + z ⊙ F~.</summary>
-    public static Tensor Mix(Tensor fx, Tensor candidate, Tensor z) => (1 - z) * fx + z * candidate;
+    public static Tensor Mix(Tensor fx, Tensor candidate, Tensor z) => fx.lerp(candidate, z);
 }

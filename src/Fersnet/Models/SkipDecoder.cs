@@ -74,5 +74,5 @@ public sealed class SkipDecoder : Module<IReadOnlyList<Tensor>, Tensor, Tensor, 
     }
 
     /// <summary>face = A ⊙ C + (1 − A) ⊙ x: the composition on its own, for tests and readers.</summary>
-    public static Tensor Compose(Tensor colour, Tensor mask, Tensor input) => mask * colour + (1 - mask) * input;
+    public static Tensor Compose(Tensor colour, Tensor mask, Tensor input) => input.lerp(colour, mask);
 }
