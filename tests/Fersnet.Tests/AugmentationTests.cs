@@ -45,7 +45,7 @@ public class AugmentationTests
     {
         const int side = 32;
         using var images = full(16, 1, side, side, 0.5f);
-        using var erased = new Augmenter(EraseOnly, new Generator(3)).Apply(images);
+        using var erased = new Augmenter(EraseOnly, new Generator(3)).Erase(images);
         Assert.True(erased.min().item<float>() >= -1f && erased.max().item<float>() <= 1f);
         for (int i = 0; i < 16; i++)
         {
@@ -62,25 +62,34 @@ public class AugmentationTests
             Assert.InRange(count, 1, (long)(0.25 * side * side + 2 * side + 1));
         }
         // Seeded: the same generator erases the same rectangles.
-        using var again = new Augmenter(EraseOnly, new Generator(3)).Apply(images);
+        using var again = new Augmenter(EraseOnly, new Generator(3)).Erase(images);
         Assert.True(again.eq(erased).all().item<bool>());
     }
 
     [Fact]
-    public void Random_erasing_with_probability_zero_changes_nothing_and_spares_the_paired_reference()
+    public void Random_erasing_with_probability_zero_changes_nothing_and_is_a_step_of_its_own()
     {
         using var images = rand(6, 1, 16, 16) * 2 - 1;
         var never = EraseOnly with { Erasing = new RandomErasing(Probability: 0) };
-        using var kept = new Augmenter(never, new Generator(1)).Apply(images);
+        using var kept = new Augmenter(never, new Generator(1)).Erase(images);
         Assert.True(kept.allclose(images, atol: 1e-5));
+        // The affine step never erases: erasing is a step of its own, for what the networks read.
+        using var moved = new Augmenter(EraseOnly, new Generator(1)).Apply(images);
+        Assert.True(moved.allclose(images, atol: 1e-5));
+        Assert.Same(images, new Augmenter(AugmentConfig.None with { Erasing = new RandomErasing(1) }, new Generator(1)).Erase(images));
+    }
 
-        using var partners = rand(6, 1, 16, 16) * 2 - 1;
-        var (faces, references) = new Augmenter(EraseOnly, new Generator(1)).ApplyAlike(images, partners);
-        using (faces) using (references)
-        {
-            Assert.False(faces.allclose(images, atol: 1e-5));
-            Assert.True(references.allclose(partners, atol: 1e-5));
-        }
+    [Fact]
+    public void Random_erasing_reaches_the_first_and_the_last_row_alike()
+    {
+        const int side = 16, faces = 4000;
+        using var images = zeros(faces, 1, side, side);
+        using var erased = new Augmenter(EraseOnly, new Generator(9)).Erase(images);
+        using var changed = erased.ne(images).any(3).to(ScalarType.Float32).mean([0, 1]);           // (H) share of faces with row h erased
+        float first = changed[0].item<float>(), last = changed[side - 1].item<float>(), middle = changed[side / 2].item<float>();
+        Assert.InRange(first, 0.03f, 1f);
+        Assert.InRange(first / last, 0.7f, 1.4f);
+        Assert.True(middle > first, $"the middle row ({middle}) should be erased more often than an edge ({first})");
     }
 
     [Fact]

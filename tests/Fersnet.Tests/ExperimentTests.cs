@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Fersnet.Data;
 using Fersnet.Evaluation;
+using Fersnet.Imaging;
 using Fersnet.Training;
 using Fersnet.Lab.Experiments;
 using Fersnet.Serialization;
@@ -381,7 +382,15 @@ public class ExperimentTests
             "--error-grids", dir.Combine("grids"));
         Assert.True(run.ExitCode == 0, run.Output);
         // The images wrong in every seed: named by confusion in the notebook and drawn, one picture per variant that has any.
-        Assert.True(new FileInfo(dir.Combine("grids", "wrong-every-seed-single.png")).Length > 1000);
+        string grid = dir.Combine("grids", "wrong-every-seed-single.png");
+        using (var drawn = OpenCvSharp.Cv2.ImRead(grid, OpenCvSharp.ImreadModes.Grayscale))
+        using (var face = FaceDataLoader.Decode(DatasetReader.Read(TestPaths.CkPlus).Samples[1]))     // the test image both seeds got wrong
+        using (var expected = FaceGrid.Canvas(face.Cols * FaceGrid.Scale, face.Rows * FaceGrid.Scale))
+        {
+            FaceGrid.Place(expected, face, 0, 0, face.Rows * FaceGrid.Scale);
+            using var cell = new OpenCvSharp.Mat(drawn, new OpenCvSharp.Rect(0, 0, expected.Cols, expected.Rows));
+            Assert.Equal(0, OpenCvSharp.Cv2.Norm(cell, expected, OpenCvSharp.NormTypes.INF));
+        }
         Assert.False(File.Exists(dir.Combine("grids", "wrong-every-seed-fersnet.png")));
         Assert.Contains("fersnet vs single, seed-averaged", run.Output);
         var text = File.ReadAllText(notebook);
@@ -396,5 +405,26 @@ public class ExperimentTests
         var single = CliRunner.Run("seeds", "--data", TestPaths.CkPlus, "--results", a);
         Assert.Equal(2, single.ExitCode);
         Assert.Contains("at least twice", single.Output);
+    }
+
+    [Fact]
+    public void Committed_results_keep_their_fingerprints()
+    {
+        // The notebook's command of a finished experiment finds every (variant, fold) done: nothing that enters the
+        // fingerprint (the serialized training config among it) has changed under the committed results.
+        using var dir = new TempDir();
+        string results = dir.Combine("results.jsonl");
+        File.Copy(Path.Combine(TestPaths.RepoRoot, "docs", "results", "ckplus-pretrained-sharp.jsonl"), results);
+        var listed = CliRunner.Run("experiment", "--data", TestPaths.CkPlus, "--folds", "10", "--variants", "single,hard,fersnet", "--epochs", "30",
+            "--synthesis-every", "2", "--synthesis-warmup", "3", "--no-synthesis-into-fer", "--init", "models/fer2013sharp-{variant}-lite.ckpt",
+            "--out", dir.Combine("out"), "--results", results, "--list-jobs");
+        Assert.True(listed.ExitCode == 0, listed.Output);
+        Assert.DoesNotMatch(@"(?m)^(single|hard|fersnet):\d+", listed.Output);
+        // A changed configuration is refused, so the check above can fail.
+        var changed = CliRunner.Run("experiment", "--data", TestPaths.CkPlus, "--folds", "10", "--variants", "single", "--epochs", "30",
+            "--synthesis-every", "2", "--synthesis-warmup", "3", "--no-synthesis-into-fer", "--init", "models/fer2013sharp-{variant}-lite.ckpt",
+            "--erase", "0.5", "--out", dir.Combine("out"), "--results", results, "--list-jobs");
+        Assert.Equal(1, changed.ExitCode);
+        Assert.Contains("another configuration", changed.Output);
     }
 }

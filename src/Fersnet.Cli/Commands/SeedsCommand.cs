@@ -90,7 +90,7 @@ public sealed class SeedsCommand(IAnsiConsole console) : Command<SeedsCommand.Se
         foreach (var v in summary.Variants.Where(v => v.Persistent.Count > 0))
         {
             string path = Path.Combine(directory, $"wrong-every-seed-{v.Variant}.png");
-            ErrorGrid.Write(scan.Samples, v.Persistent, scan.Labels, faceSize: 48, path);
+            ErrorGrid.Write(scan.Samples, v.Persistent, scan.Labels, path);
             grids[v.Variant] = (notebook is null ? path : Path.GetRelativePath(Path.GetDirectoryName(Path.GetFullPath(notebook))!, Path.GetFullPath(path))).Replace('\\', '/');
         }
         return grids;

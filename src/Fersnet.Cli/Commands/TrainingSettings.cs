@@ -106,7 +106,7 @@ public class TrainingSettings : CommandSettings
     public double? WeightAverageDecay { get; init; }
 
     [CommandOption("--erase <P>")]
-    [Description("Random erasing: with probability P, one rectangle of each training face (2-25% of it) becomes noise (default: off).")]
+    [Description("Random erasing: with probability P, one rectangle of each face the networks read becomes noise (default: off).")]
     public double? Erase { get; init; }
 
     [CommandOption("--label-smoothing <S>")]
@@ -116,12 +116,22 @@ public class TrainingSettings : CommandSettings
     [CommandOption("--no-augment")]
     public bool NoAugment { get; init; }
 
-    /// <summary>The shared options' usage mistakes (exit 2); the commands add their own after these.</summary>
-    public override ValidationResult Validate() =>
-        ImageSize is { } side && (side < 16 || side % 16 != 0) ? ValidationResult.Error($"--image-size {side}: must be a positive multiple of 16")
-        : Erase is < 0 or > 1 ? ValidationResult.Error("--erase must be a probability in [0, 1]")
-        : LabelSmoothing is < 0 or >= 1 ? ValidationResult.Error("--label-smoothing must be in [0, 1)")
-        : ValidationResult.Success();
+    /// <summary>The shared options' usage mistakes (exit 2), checked by building the configs they make; the commands
+    /// add their own checks after these.</summary>
+    public override ValidationResult Validate()
+    {
+        if (NoAugment && Erase is > 0) return ValidationResult.Error("--erase is part of the augmentation that --no-augment turns off");
+        try
+        {
+            ToModelConfig(ModelKind.Fersnet, classes: 2).Validate();
+            ToTrainConfig().Validate();
+            return ValidationResult.Success();
+        }
+        catch (ArgumentException e)
+        {
+            return ValidationResult.Error(e.Message);
+        }
+    }
 
     /// <summary>The architecture of <paramref name="kind"/> for <paramref name="classes"/> expressions: the preset, with
     /// --width, --image-size and --gate-bias where given.</summary>
@@ -159,7 +169,7 @@ public class TrainingSettings : CommandSettings
             RecognitionOfSynthesis = RecognitionOfSynthesisWeight ?? Defaults.Losses.RecognitionOfSynthesis,
         },
         LabelSmoothing = LabelSmoothing ?? Defaults.LabelSmoothing,
-        Augment = NoAugment ? AugmentConfig.None : new AugmentConfig { Erasing = Erase is { } p ? new RandomErasing(p) : null },
+        Augment = NoAugment ? AugmentConfig.None : new AugmentConfig { Erasing = Erase is { } p and not 0 ? new RandomErasing(p) : null },
         Adversarial = Enum.TryParse<AdversarialLoss>(Adversarial, ignoreCase: true, out var loss)
             ? loss : throw new ArgumentException($"unknown adversarial loss '{Adversarial}' (known: lsgan, hinge)"),
     };

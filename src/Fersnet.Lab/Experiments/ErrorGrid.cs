@@ -1,6 +1,5 @@
 using Fersnet.Data;
 using Fersnet.Imaging;
-using OpenCvSharp;
 
 namespace Fersnet.Lab.Experiments;
 
@@ -15,42 +14,40 @@ public sealed record PersistentError(int Index, int Actual, int[] Predicted)
 }
 
 /// <summary>
-/// Pictures of the errors no reseeding fixes: each face at twice its size, with its file's name and "true &gt; said",
-/// sorted by true class, then by the class said.
+/// Pictures of the errors no reseeding fixes: each face enlarged, with its file's name and "true &gt; said", sorted by
+/// true class, then by the class said.
 /// </summary>
 public static class ErrorGrid
 {
-    private const int Scale = 2;
     private const int Columns = 10;
-    private const int LabelHeight = 26;
+    private const int CaptionHeight = 26;
+    private const int CaptionCharacters = 16;
 
     /// <summary>Writes the grid of <paramref name="errors"/> to <paramref name="path"/> (PNG).</summary>
-    /// <param name="samples">the dataset's scan, which the indices point into</param>
-    public static void Write(IReadOnlyList<FaceSample> samples, IReadOnlyList<PersistentError> errors, LabelSet labels, int faceSize, string path)
+    /// <param name="samples">the sample list the experiment's test indices point into (its dataset's scan)</param>
+    /// <param name="labels">the experiment's classes, which the results' class indices refer to</param>
+    public static void Write(IReadOnlyList<FaceSample> samples, IReadOnlyList<PersistentError> errors, LabelSet labels, string path)
     {
         if (errors.Count == 0) throw new ArgumentException("no persistent errors to draw");
         var ordered = errors.OrderBy(e => e.Actual).ThenBy(e => e.MostSaid).ThenBy(e => e.Index).ToArray();
-        int cell = faceSize * Scale, columns = Math.Min(Columns, ordered.Length), rows = (ordered.Length + Columns - 1) / Columns;
-        using var canvas = new Mat(rows * (cell + LabelHeight), columns * cell, MatType.CV_8UC1, Scalar.All(255));
+        foreach (var error in ordered)
+        {
+            if (error.Index < 0 || error.Index >= samples.Count || !Equals(labels.Classes.ElementAtOrDefault(error.Actual), samples[error.Index].Label))
+                throw new ArgumentException($"test image {error.Index} is not the {labels.Names[error.Actual]} face the results name: they come from another sample list (another dataset, or an experiment with --subjects)");
+        }
+        using var first = FaceDataLoader.Decode(samples[ordered[0].Index]);
+        int cell = first.Rows * FaceGrid.Scale, columns = Math.Min(Columns, ordered.Length), rows = (ordered.Length + Columns - 1) / Columns;
+        using var canvas = FaceGrid.Canvas(columns * cell, rows * (cell + CaptionHeight));
         for (int i = 0; i < ordered.Length; i++)
         {
             var error = ordered[i];
-            if (error.Index < 0 || error.Index >= samples.Count)
-                throw new ArgumentException($"test index {error.Index} is outside the dataset's {samples.Count} images: the results come from another dataset");
             var sample = samples[error.Index];
-            int x = i % Columns * cell, y = i / Columns * (cell + LabelHeight);
-            using (var gray = FaceDataLoader.Decode(sample))
-            using (var face = FaceImage.ResizeSquare(gray, cell))
-            using (var region = new Mat(canvas, new Rect(x, y, cell, cell)))
-                face.CopyTo(region);
-            Text(Path.GetFileNameWithoutExtension(sample.Source), x, y + cell + 10);
-            Text($"{Short(labels.Names[error.Actual])}>{Short(labels.Names[error.MostSaid])}", x, y + cell + 22);
+            int x = i % Columns * cell, y = i / Columns * (cell + CaptionHeight);
+            using (var face = FaceDataLoader.Decode(sample)) FaceGrid.Place(canvas, face, x, y, cell);
+            FaceGrid.Caption(canvas, Path.GetFileName(sample.Source), x + 2, y + cell + 10, CaptionCharacters, fontScale: 0.3);
+            FaceGrid.Caption(canvas, $"{Short(labels.Names[error.Actual])}>{Short(labels.Names[error.MostSaid])}", x + 2, y + cell + 22, CaptionCharacters, fontScale: 0.3);
         }
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        if (!Cv2.ImWrite(path, canvas)) throw new IOException($"{path}: the grid could not be written");
-
-        void Text(string text, int x, int baseline) => Cv2.PutText(canvas, text.Length > 16 ? text[..16] : text, new Point(x + 2, baseline),
-            HersheyFonts.HersheySimplex, 0.3, Scalar.All(0), 1, LineTypes.AntiAlias);
+        FaceGrid.Save(canvas, path);
     }
 
     private static string Short(string name) => name.Length > 7 ? name[..7] : name;

@@ -45,14 +45,14 @@ public sealed class Augmenter(AugmentConfig config, Generator generator)
 {
     public AugmentConfig Config { get; } = config;
 
+    /// <summary>The affine transform and brightness/contrast; erasing is a separate step (<see cref="Erase"/>).</summary>
     /// <param name="images">(B,1,H,W) in [-1,1]</param>
     /// <returns>(B,1,H,W) in [-1,1]; the input itself when augmentation is off.</returns>
     public Tensor Apply(Tensor images)
     {
         if (!Config.Enabled) return images;
         using var scope = NewDisposeScope();
-        var moved = Transform(images, Draw(images.shape[0], images.shape[2], images.device));   // (B,1,H,W)
-        return Erase(moved).MoveToOuterDisposeScope();
+        return Transform(images, Draw(images.shape[0], images.shape[2], images.device)).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -66,19 +66,21 @@ public sealed class Augmenter(AugmentConfig config, Generator generator)
         if (!Config.Enabled) return (images, partners);
         using var scope = NewDisposeScope();
         var draw = Draw(images.shape[0], images.shape[2], images.device);
-        // Only the face is erased: its partner is the reference it is compared with, and stays whole.
-        return (Erase(Transform(images, draw)).MoveToOuterDisposeScope(), Transform(partners, draw).MoveToOuterDisposeScope());
+        return (Transform(images, draw).MoveToOuterDisposeScope(), Transform(partners, draw).MoveToOuterDisposeScope());
     }
 
     /// <summary>
     /// Random erasing: each image, with probability p, gets one rectangle of random area and aspect ratio, at a random
-    /// place inside the image, replaced by uniform noise in [-1,1]. Draws nothing when erasing is off, so runs without
-    /// it keep their random stream.
+    /// place inside the image, replaced by uniform noise in [-1,1]. Draws nothing when erasing (or augmentation) is off,
+    /// so runs without it keep their random stream. The trainer erases what the networks read, never the faces that
+    /// losses compare with.
     /// </summary>
     /// <param name="images">(B,1,H,W) in [-1,1]</param>
-    private Tensor Erase(Tensor images)
+    /// <returns>(B,1,H,W) in [-1,1]; the input itself when erasing is off.</returns>
+    public Tensor Erase(Tensor images)
     {
-        if (Config.Erasing is not { } e) return images;
+        if (!Config.Enabled || Config.Erasing is not { } e) return images;
+        using var scope = NewDisposeScope();
         long batch = images.shape[0], height = images.shape[2], width = images.shape[3];
         Tensor Uniform(double low, double high) => rand([batch], generator: generator) * (high - low) + low;   // (B)
         var chosen = Uniform(0, 1) < e.Probability;                                                    // (B)
@@ -90,12 +92,13 @@ public sealed class Augmenter(AugmentConfig config, Generator generator)
         var left = Uniform(0, 1) * (width - w);                                                                  // (B)
         var noise = rand([batch, 1, height, width], generator: generator) * 2 - 1;                              // (B,1,H,W)
 
-        var rows = arange(height, dtype: ScalarType.Float32).view(1, 1, height, 1);                             // (1,1,H,1)
-        var cols = arange(width, dtype: ScalarType.Float32).view(1, 1, 1, width);                               // (1,1,1,W)
+        // A pixel is erased when its centre lies inside, so the first and the last row are as likely as any.
+        var rows = (arange(height, dtype: ScalarType.Float32) + 0.5).view(1, 1, height, 1);                     // (1,1,H,1)
+        var cols = (arange(width, dtype: ScalarType.Float32) + 0.5).view(1, 1, 1, width);                       // (1,1,1,W)
         Tensor PerImage(Tensor t) => t.view(batch, 1, 1, 1);
         var inside = (rows >= PerImage(top)) & (rows < PerImage(top + h))
                    & (cols >= PerImage(left)) & (cols < PerImage(left + w)) & PerImage(chosen);                 // (B,1,H,W)
-        return where(inside.to(images.device), noise.to(images.device), images);
+        return where(inside.to(images.device), noise.to(images.device), images).MoveToOuterDisposeScope();
     }
 
     private sealed record Parameters(Tensor Angle, Tensor Scale, Tensor Flip, Tensor ShiftX, Tensor ShiftY, Tensor Contrast, Tensor Brightness);

@@ -1,5 +1,6 @@
 using Fersnet.Data;
 using Fersnet.Models;
+using Fersnet.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -50,14 +51,15 @@ public static class Evaluator
                 var output = measureGates ? model.ForwardMeasuringGates(images, null) : model.call(images, null);
                 var p = nn.functional.softmax(output.FerLogits, 1);                // (b,classes)
                 if (mirror)
-                    p = (p + nn.functional.softmax(model.call(images.flip(3), null).FerLogits, 1)) / 2;
+                    p = p.MeanWith(nn.functional.softmax(model.call(images.flip(3), null).FerLogits, 1));
                 // The loss of what is predicted: −log of the (averaged) probability of the true class.
-                lossSum.add_(nn.functional.nll_loss(p.clamp_min(1e-12).log(), labels, reduction: nn.Reduction.Sum).to(ScalarType.Float64));
+                lossSum.Accumulate(nn.functional.nll_loss(p.SafeLog(), labels, reduction: nn.Reduction.Sum).to(ScalarType.Float64));
                 if (output.GateMeans is { } gates)
                 {
-                    var weighted = gates.to(ScalarType.Float64) * length;        // (G)
+                    using var faces = ((double)length).ToScalar();
+                    var weighted = gates.to(ScalarType.Float64).mul(faces);       // (G)
                     if (gateSum is null) gateSum = weighted.MoveToOuterDisposeScope();
-                    else gateSum.add_(weighted);
+                    else gateSum.Accumulate(weighted);
                 }
                 probabilities.Add(p.cpu().MoveToOuterDisposeScope());
             }
@@ -65,7 +67,8 @@ public static class Evaluator
             foreach (var p in probabilities) p.Dispose();
             var predicted = all.argmax(1).data<long>().Select(v => (int)v).ToArray();
             var actual = set.Labels.data<long>().Select(v => (int)v).ToArray();
-            meanGates = gateSum is null ? null : (gateSum / set.Count).cpu().data<double>().ToArray();
+            using (var count = ((double)set.Count).ToScalar())
+                meanGates = gateSum is null ? null : gateSum.div(count).cpu().data<double>().ToArray();
             gateSum?.Dispose();
             double loss = lossSum.item<double>();
             lossSum.Dispose();

@@ -1,3 +1,4 @@
+using Fersnet.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 using TorchSharp.Modules;

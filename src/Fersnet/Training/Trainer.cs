@@ -278,6 +278,8 @@ public sealed class Trainer : IDisposable
         var (xReal, xReference) = synthesis && given is not null
             ? augmenter.ApplyAlike(images, given.References.to(Device))                  // (B,1,H,W) twice
             : (augmenter.Apply(images), null);                                            // (B,1,H,W)
+        // The networks read the (randomly erased) face; the losses that compare faces use the whole one.
+        var xInput = augmenter.Erase(xReal);                                              // (B,1,H,W)
         Tensor? targetLabel = null, targetOneHot = null;
         if (synthesis)
         {
@@ -285,7 +287,7 @@ public sealed class Trainer : IDisposable
             targetLabel = (given?.Targets ?? randint(0, Labels.Count, [labels.shape[0]], generator: dataRandom, dtype: ScalarType.Int64)).to(Device);   // (B)
             targetOneHot = one_hot(targetLabel, Labels.Count).to(ScalarType.Float32);                                  // (B,classes)
         }
-        var output = Model.call(xReal, targetOneHot);
+        var output = Model.call(xInput, targetOneHot);
 
         // Phase 1: discriminator. Real faces toward "real" and their true expression; generated toward "fake".
         if (synthesis)
