@@ -52,6 +52,28 @@ public class BenchTests
     }
 
     [Fact]
+    public void Bench_measures_another_width_and_input_size_into_a_section_of_its_own()
+    {
+        using var dir = new TempDir();
+        string notebook = dir.Combine("RESULTS.md");
+        var result = CliRunner.Run("bench", "--models", "single", "--width", "8", "--image-size", "64", "--warmup", "0", "--repetitions", "1",
+            "--json", dir.Combine("bench.json"), "--notebook", notebook);
+        Assert.True(result.ExitCode == 0, result.Output);
+        using var json = JsonDocument.Parse(File.ReadAllText(dir.Combine("bench.json")));
+        var model = json.RootElement.GetProperty("models")[0];
+        Assert.Equal("lite, width 8, 64 px", model.GetProperty("preset").GetString());
+        // FLOPs follow the shape: 64 px costs (64/48)² of 48 px at the same width.
+        var at48 = FlopCount.RecognitionFlopsPerImage(ModelConfig.Lite(ModelKind.Single, 7, width: 8));
+        Assert.Equal(at48 * 64 * 64 / (48 * 48) / 1e6, model.GetProperty("recognitionMflopPerImage").GetDouble(), 0.05 * at48 / 1e6);
+        Assert.Contains("<!-- BEGIN generated: bench-lite-w8-64px -->", File.ReadAllText(notebook));
+        Assert.Contains("### Speed (lite, width 8, 64 px)", File.ReadAllText(notebook));
+
+        var wrong = CliRunner.Run("bench", "--models", "single", "--image-size", "50");
+        Assert.Equal(2, wrong.ExitCode);
+        Assert.Contains("multiple of 16", wrong.Output);
+    }
+
+    [Fact]
     public void Bench_measures_fersnet_against_the_naive_recipe_in_the_same_run()
     {
         using var dir = new TempDir();

@@ -26,6 +26,14 @@ public sealed class BenchCommand(IAnsiConsole console) : Command<BenchCommand.Se
         [CommandOption("--preset <NAME>")]
         public string Preset { get; init; } = "lite";
 
+        [CommandOption("--width <N>")]
+        [Description("First-block width instead of the preset's (a training lever's cost).")]
+        public int? Width { get; init; }
+
+        [CommandOption("--image-size <PIXELS>")]
+        [Description("Input side instead of the preset's, a multiple of 16 (a training lever's cost).")]
+        public int? ImageSize { get; init; }
+
         [CommandOption("--synthesis-every <K>")]
         [Description("Training mix: a synthesis step every k-th batch, as in training (default 1).")]
         public int SynthesisEvery { get; init; } = 1;
@@ -69,7 +77,10 @@ public sealed class BenchCommand(IAnsiConsole console) : Command<BenchCommand.Se
         catch (ArgumentException e) { console.MarkupLineInterpolated($"[red]error:[/] {e.Message}"); return 1; }
 
         var peak = CpuPeak.Detect(TorchRuntime.ThreadCount);
-        var config = new BenchConfig(kinds, settings.Preset, SynthesisEvery: settings.SynthesisEvery, CycleShare: settings.CycleShare, Warmup: settings.Warmup, Repetitions: settings.Repetitions);
+        var config = new BenchConfig(kinds, settings.Preset, SynthesisEvery: settings.SynthesisEvery, CycleShare: settings.CycleShare, Warmup: settings.Warmup, Repetitions: settings.Repetitions,
+            Width: settings.Width, ImageSize: settings.ImageSize);
+        try { config.Model(ModelKind.Single, 2).Validate(); }
+        catch (ArgumentException e) { console.MarkupLineInterpolated($"[red]error:[/] {e.Message}"); return 2; }
         console.MarkupLineInterpolated($"peak FP32: {peak.Derivation}");
         if (settings.Levers) return RunLevers(context, settings, config, peak);
         // The trained model first: a wrong path fails before minutes of measuring.
@@ -125,7 +136,7 @@ public sealed class BenchCommand(IAnsiConsole console) : Command<BenchCommand.Se
                 models = results,
             }, FersnetJson.Indented) + "\n");
         }
-        if (settings.Notebook is { } notebook) Notebook.ReplaceSection(notebook, $"bench-{settings.Preset}", BenchReport.SpeedSection(results, peak, provenance, command, config, naive, trained, generators));
+        if (settings.Notebook is { } notebook) Notebook.ReplaceSection(notebook, config.SectionKey, BenchReport.SpeedSection(results, peak, provenance, command, config, naive, trained, generators));
         return 0;
     }
 

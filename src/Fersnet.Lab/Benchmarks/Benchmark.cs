@@ -19,8 +19,23 @@ public sealed record BenchConfig(
     double CycleShare = 1,
     int Warmup = 2,
     int Repetitions = 5,
-    int Seed = 1)
+    int Seed = 1,
+    int? Width = null,
+    int? ImageSize = null)
 {
+    /// <summary>The architecture measured: the preset's, with <see cref="Width"/> and <see cref="ImageSize"/> where given.</summary>
+    public ModelConfig Model(ModelKind kind, int classes)
+    {
+        var model = ModelConfig.FromPreset(Preset, kind, classes);
+        return model with { Width = Width ?? model.Width, ImageSize = ImageSize ?? model.ImageSize };
+    }
+
+    /// <summary>The preset and what differs from it, e.g. "lite" or "lite, width 32, 64 px".</summary>
+    public string Shape => string.Join(", ", new[] { Preset, Width is { } w ? $"width {w}" : null, ImageSize is { } s ? $"{s} px" : null }.OfType<string>());
+
+    /// <summary>The notebook section's key: "bench-lite", "bench-lite-w32-64px".</summary>
+    public string SectionKey => string.Join("-", new[] { "bench", Preset, Width is { } w ? $"w{w}" : null, ImageSize is { } s ? $"{s}px" : null }.OfType<string>());
+
     /// <summary>The training recipe measured: batch size, seed, synthesis mix and cycle share.</summary>
     public TrainConfig TrainConfig() => new()
     {
@@ -72,7 +87,7 @@ public static class Benchmark
         var labels = CkPlusClasses;
         foreach (var kind in config.Models)
         {
-            var modelConfig = ModelConfig.FromPreset(config.Preset, kind, labels.Count);
+            var modelConfig = config.Model(kind, labels.Count);
             int side = modelConfig.ImageSize;
             var generator = new Generator((ulong)config.Seed);
             using var trainer = Trainer.Create(modelConfig, config.TrainConfig(), labels);
@@ -101,7 +116,7 @@ public static class Benchmark
             double trainFlops = FlopCount.TrainFlopsPerImage(modelConfig, config.SynthesisEvery, config.CycleShare);
             double inferenceFlops = FlopCount.RecognitionFlopsPerImage(modelConfig);
             double trainGflops = train.Median * trainFlops / 1e9, inferenceGflops = inference.Median * inferenceFlops / 1e9;
-            results.Add(new ModelBench(kind.ToString().ToLowerInvariant(), config.Preset, trainFlops / 1e9, inferenceFlops / 1e6,
+            results.Add(new ModelBench(kind.ToString().ToLowerInvariant(), config.Shape, trainFlops / 1e9, inferenceFlops / 1e6,
                 train, inference, latency, trainGflops, inferenceGflops, trainGflops / peak.Gflops, inferenceGflops / peak.Gflops));
         }
         return results;
@@ -144,7 +159,7 @@ public static class Benchmark
         var results = new List<GeneratorBench>();
         foreach (var decoder in Enum.GetValues<SynthesisDecoder>())
         {
-            var modelConfig = ModelConfig.FromPreset(config.Preset, ModelKind.Fersnet, CkPlusClasses.Count) with { Decoder = decoder };
+            var modelConfig = config.Model(ModelKind.Fersnet, CkPlusClasses.Count) with { Decoder = decoder };
             using var trainer = Trainer.Create(modelConfig, config.TrainConfig() with { SynthesisEvery = 1 }, CkPlusClasses);
             var images = Measure(() => CycleRate(trainer, config, steps: 1, synthesisFirst: true), config);
             var steps = new Stat(images.Median / config.TrainBatch, images.Min / config.TrainBatch, images.Max / config.TrainBatch,
@@ -163,7 +178,7 @@ public static class Benchmark
     /// </summary>
     public static NaiveComparison CompareWithNaive(BenchConfig config)
     {
-        var modelConfig = ModelConfig.FromPreset(config.Preset, ModelKind.Fersnet, CkPlusClasses.Count);
+        var modelConfig = config.Model(ModelKind.Fersnet, CkPlusClasses.Count);
         using var recipe = Trainer.Create(modelConfig, config.TrainConfig(), CkPlusClasses);
         using var naive = Trainer.Create(modelConfig, config.TrainConfig() with { SynthesisEvery = 1, CycleShare = null }, CkPlusClasses);
         var (naiveRate, recipeRate, speedup) = Alternate(

@@ -40,7 +40,7 @@ public static class LeverBench
             log?.Invoke($"{result.Lever}: {result.Before} {result.BeforeRate.Median:F1} → {result.After} {result.AfterRate.Median:F1} {result.Unit} ({result.Speedup.Median:F2}x)");
         }
 
-        var modelConfig = ModelConfig.FromPreset(config.Preset, ModelKind.Fersnet, Classes.Count);
+        var modelConfig = config.Model(ModelKind.Fersnet, Classes.Count);
         int batch = config.InferenceBatch, side = modelConfig.ImageSize;
 
         // 1. The convolution shapes of a lite branch: layout and precision, forward only (inference) at batch 64.
