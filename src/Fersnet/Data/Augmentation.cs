@@ -82,22 +82,22 @@ public sealed class Augmenter(AugmentConfig config, Generator generator)
         if (!Config.Enabled || Config.Erasing is not { } e) return images;
         using var scope = NewDisposeScope();
         long batch = images.shape[0], height = images.shape[2], width = images.shape[3];
-        Tensor Uniform(double low, double high) => rand([batch], generator: generator) * (high - low) + low;   // (B)
-        var chosen = Uniform(0, 1) < e.Probability;                                                    // (B)
-        var area = Uniform(e.MinArea, e.MaxArea) * (height * width);                        // (B) pixels
-        var aspect = Uniform(-Math.Log(e.MaxAspect), Math.Log(e.MaxAspect)).exp();          // (B) h/w
-        var h = (area * aspect).sqrt().clamp(1, height);                                                         // (B)
-        var w = (area / aspect).sqrt().clamp(1, width);                                                          // (B)
-        var top = Uniform(0, 1) * (height - h);                                                                  // (B)
-        var left = Uniform(0, 1) * (width - w);                                                                  // (B)
-        var noise = rand([batch, 1, height, width], generator: generator) * 2 - 1;                              // (B,1,H,W)
+        Tensor Uniform(double low, double high) => rand([batch], generator: generator) * (high - low) + low;     // (B)
+        var chosen = Uniform(0, 1) < e.Probability;                                                               // (B)
+        var area = Uniform(e.MinArea, e.MaxArea) * (height * width);                                              // (B) pixels
+        var aspect = Uniform(-Math.Log(e.MaxAspect), Math.Log(e.MaxAspect)).exp();                                // (B) h/w
+        var h = (area * aspect).sqrt().clamp(1, height);                                                          // (B)
+        var w = (area / aspect).sqrt().clamp(1, width);                                                           // (B)
+        var top = Uniform(0, 1) * (height - h);                                                                   // (B)
+        var left = Uniform(0, 1) * (width - w);                                                                   // (B)
+        var noise = rand([batch, 1, height, width], generator: generator) * 2 - 1;                               // (B,1,H,W)
 
-        // A pixel is erased when its centre lies inside, so the first and the last row are as likely as any.
-        var rows = (arange(height, dtype: ScalarType.Float32) + 0.5).view(1, 1, height, 1);                     // (1,1,H,1)
-        var cols = (arange(width, dtype: ScalarType.Float32) + 0.5).view(1, 1, 1, width);                       // (1,1,1,W)
-        Tensor PerImage(Tensor t) => t.view(batch, 1, 1, 1);
+        // A pixel is erased when its centre lies inside: the first and the last row are erased alike.
+        var rows = (arange(height, dtype: ScalarType.Float32) + 0.5).view(1, 1, height, 1);                      // (1,1,H,1)
+        var cols = (arange(width, dtype: ScalarType.Float32) + 0.5).view(1, 1, 1, width);                        // (1,1,1,W)
+        Tensor PerImage(Tensor t) => t.view(batch, 1, 1, 1);                                                      // (B,1,1,1)
         var inside = (rows >= PerImage(top)) & (rows < PerImage(top + h))
-                   & (cols >= PerImage(left)) & (cols < PerImage(left + w)) & PerImage(chosen);                 // (B,1,H,W)
+                   & (cols >= PerImage(left)) & (cols < PerImage(left + w)) & PerImage(chosen);                  // (B,1,H,W)
         return where(inside.to(images.device), noise.to(images.device), images).MoveToOuterDisposeScope();
     }
 
