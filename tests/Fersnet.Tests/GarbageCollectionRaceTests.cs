@@ -1,3 +1,5 @@
+using Fersnet.Imaging;
+using Fersnet.Inference;
 using Fersnet.Models;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -9,17 +11,9 @@ public class GarbageCollectionRaceTests
 {
     static GarbageCollectionRaceTests() => _ = TestPaths.RepoRoot;
 
-    [Theory]
-    [InlineData(SynthesisDecoder.Bottleneck)]
-    [InlineData(SynthesisDecoder.Skip)]
-    public void Forward_passes_survive_collections_started_by_other_threads(SynthesisDecoder decoder)
+    /// <summary>Runs <paramref name="pass"/> for up to 6 s (at most 3000 times) while another thread allocates and collects.</summary>
+    private static void UnderCollections(Action pass)
     {
-        var config = ModelConfig.Lite(ModelKind.Fersnet, 7, width: 4) with { Decoder = decoder, GateBias = 0.5 };
-        using var model = ModelFactory.Create(config);
-        model.eval();
-        using var input = rand(2, 1, config.ImageSize, config.ImageSize) * 2 - 1;
-        using var target = nn.functional.one_hot(tensor(new long[] { 1, 4 }), 7).to(ScalarType.Float32);
-
         bool stop = false;
         var collector = new Thread(() =>
         {
@@ -37,10 +31,7 @@ public class GarbageCollectionRaceTests
             var clock = System.Diagnostics.Stopwatch.StartNew();
             while (passes < 3000 && clock.Elapsed < TimeSpan.FromSeconds(6))
             {
-                using var scope = NewDisposeScope();
-                using var _ = no_grad();
-                var output = model.call(input, target);
-                Assert.True(float.IsFinite(output.Synthesized!.sum().item<float>()));
+                pass();
                 passes++;
             }
         }
@@ -50,5 +41,33 @@ public class GarbageCollectionRaceTests
             collector.Join();
         }
         Assert.True(passes >= 10, $"only {passes} passes ran");
+    }
+
+    [Theory]
+    [InlineData(SynthesisDecoder.Bottleneck)]
+    [InlineData(SynthesisDecoder.Skip)]
+    public void Forward_passes_survive_collections_started_by_other_threads(SynthesisDecoder decoder)
+    {
+        var config = ModelConfig.Lite(ModelKind.Fersnet, 7, width: 4) with { Decoder = decoder, GateBias = 0.5 };
+        using var model = ModelFactory.Create(config);
+        model.eval();
+        using var input = rand(2, 1, config.ImageSize, config.ImageSize) * 2 - 1;
+        using var target = nn.functional.one_hot(tensor(new long[] { 1, 4 }), 7).to(ScalarType.Float32);
+        UnderCollections(() =>
+        {
+            using var scope = NewDisposeScope();
+            using var _ = no_grad();
+            var output = model.call(input, target);
+            Assert.True(float.IsFinite(output.Synthesized!.sum().item<float>()));
+        });
+    }
+
+    [Fact]
+    public void The_bundled_recognizer_survives_collections_started_by_other_threads()
+    {
+        using var recognizer = ExpressionRecognizer.Load(options: new RecognizerOptions { Detector = DetectorKind.None });
+        using var face = new OpenCvSharp.Mat(48, 48, OpenCvSharp.MatType.CV_8UC1);
+        OpenCvSharp.Cv2.Randu(face, OpenCvSharp.Scalar.All(0), OpenCvSharp.Scalar.All(255));
+        UnderCollections(() => Assert.InRange(Assert.Single(recognizer.Recognize(face)).Probabilities.Values.Sum(), 0.99, 1.01));
     }
 }
