@@ -99,9 +99,9 @@ public sealed class EvaluateSynthesisCommand(IAnsiConsole console) : Command<Eva
                     using var before = TrainedModel.Load(beforePath);
                     string beforeGrid = Path.Combine(settings.Out, "grid-before.png");
                     SynthesisGrid.Write(before.Model, held, beforeGrid);
-                    grids.Add(($"Before: `{beforePath}` on the same held-out faces (rows: the first test face of each expression; columns: the real face, then re-drawn with each expression)", Relative(beforeGrid, settings.Notebook)));
+                    grids.Add(($"Before: `{beforePath}` on the same held-out faces (rows: the first test face of each expression; columns: the real face, then re-drawn with each expression)", Notebook.Link(beforeGrid, settings.Notebook)));
                 }
-                grids.Add(($"{(settings.Before is null ? "" : "After: ")}`{settings.Checkpoint}` on held-out faces (rows: the first test face of each expression; columns: the real face, then re-drawn with each expression)", Relative(after, settings.Notebook)));
+                grids.Add(($"{(settings.Before is null ? "" : "After: ")}`{settings.Checkpoint}` on held-out faces (rows: the first test face of each expression; columns: the real face, then re-drawn with each expression)", Notebook.Link(after, settings.Notebook)));
             }
 
             var report = new SynthesisReport(settings.Name, FersnetCli.CommandLine(context), settings.Checkpoint, settings.Classifier, settings.Data,
@@ -131,9 +131,6 @@ public sealed class EvaluateSynthesisCommand(IAnsiConsole console) : Command<Eva
         var seen = trained.Select(i => Splits.GroupOf(samples[i])).Where(testSubjects.Contains).Distinct().Order(StringComparer.Ordinal).ToArray();
         return seen.Length == 0 ? null : seen;
     }
-
-    private static string Relative(string path, string? notebook) =>
-        (notebook is null ? path : Path.GetRelativePath(Path.GetDirectoryName(Path.GetFullPath(notebook))!, Path.GetFullPath(path))).Replace('\\', '/');
 
     private void Render(SynthesisMetrics m)
     {

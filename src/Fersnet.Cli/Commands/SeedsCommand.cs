@@ -91,7 +91,7 @@ public sealed class SeedsCommand(IAnsiConsole console) : Command<SeedsCommand.Se
         {
             string path = Path.Combine(directory, $"wrong-every-seed-{v.Variant}.png");
             ErrorGrid.Write(scan.Samples, v.Persistent, scan.Labels, path);
-            grids[v.Variant] = (notebook is null ? path : Path.GetRelativePath(Path.GetDirectoryName(Path.GetFullPath(notebook))!, Path.GetFullPath(path))).Replace('\\', '/');
+            grids[v.Variant] = Notebook.Link(path, notebook);
         }
         return grids;
     }

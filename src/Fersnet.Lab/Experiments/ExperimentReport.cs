@@ -109,7 +109,7 @@ public static class ExperimentReport
     /// <summary>Replaces (or appends) this experiment's generated section of the notebook.</summary>
     private static void UpdateNotebook(string notebookPath, Document document, string figureDirectory)
     {
-        string figures = Path.GetRelativePath(Path.GetDirectoryName(Path.GetFullPath(notebookPath))!, figureDirectory).Replace('\\', '/');
+        string figures = Notebook.Link(figureDirectory, notebookPath);
         var section = Notebook.Section($"{document.Name}: subject-independent {document.Config.Folds}-fold ablation{(document.Complete ? "" : " (in progress)")}",
             document.Command, document.Provenance);
         section.AppendLine(ExperimentNotebook.Budget(document.Config));

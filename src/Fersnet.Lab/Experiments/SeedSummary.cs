@@ -103,12 +103,11 @@ public sealed record SeedSummary(
             var all = perRun.SelectMany(r => folds.Select(f => r[f])).ToArray();
             var pooled = ClassificationReport.From(all.SelectMany(r => r.Actual).ToArray(), all.SelectMany(r => r.Predicted).ToArray(), labels);
             double? mirrored = Stat.MeanOfAll(perRun.Select(r => Stat.MeanOfAll(folds.Select(f => r[f].MirroredTestAccuracy))));
-            // Per test image, how many repetitions got it wrong (the test images of a fold are the same in every file).
-            var wrongCounts = folds.SelectMany(f => perRun[0][f].TestIndices.Select((_, k) => perRun.Count(r => r[f].Predicted[k] != r[f].Actual[k]))).ToArray();
-            var persistent = folds.SelectMany(f => perRun[0][f].TestIndices.Select((index, k) => (f, index, k)))
-                .Where(t => perRun.All(r => r[t.f].Predicted[t.k] != r[t.f].Actual[t.k]))
-                .Select(t => new PersistentError(t.index, perRun[0][t.f].Actual[t.k], perRun.Select(r => r[t.f].Predicted[t.k]).ToArray()))
-                .ToArray();
+            // Per test image, what each repetition said (the test images of a fold are the same in every file).
+            var images = folds.SelectMany(f => perRun[0][f].TestIndices.Select((index, k) =>
+                (Index: index, Actual: perRun[0][f].Actual[k], Said: perRun.Select(r => r[f].Predicted[k]).ToArray()))).ToArray();
+            var wrongCounts = images.Select(i => i.Said.Count(said => said != i.Actual)).ToArray();
+            var persistent = images.Where((_, n) => wrongCounts[n] == runs.Count).Select(i => new PersistentError(i.Index, i.Actual, i.Said)).ToArray();
             summaries.Add(new SeedVariantSummary(variant, runs.Count, folds, seedMeans, seedMeans.Average(),
                 Stat.SampleStandardDeviation(seedMeans), foldAccuracies, pooled.Accuracy, pooled.MacroF1, mirrored,
                 wrongCounts.Length, wrongCounts.Count(c => c == runs.Count), wrongCounts.Count(c => c > 0), persistent));

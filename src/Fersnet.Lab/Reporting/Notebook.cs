@@ -8,6 +8,11 @@ namespace Fersnet.Lab.Reporting;
 /// </summary>
 public static class Notebook
 {
+    /// <summary>How a notebook links to <paramref name="path"/>: relative to the notebook's folder, with forward
+    /// slashes; without a notebook, the path as given.</summary>
+    public static string Link(string path, string? notebook) =>
+        (notebook is null ? path : Path.GetRelativePath(Path.GetDirectoryName(Path.GetFullPath(notebook))!, Path.GetFullPath(path))).Replace('\\', '/');
+
     public static void ReplaceSection(string path, string name, string markdown)
     {
         string begin = $"<!-- BEGIN generated: {name} -->", end = $"<!-- END generated: {name} -->";
