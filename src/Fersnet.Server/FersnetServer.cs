@@ -29,6 +29,7 @@ public static class FersnetServer
     public static WebApplication Build(ServeOptions options, ServerModels? models = null)
     {
         options.Validate();
+        ReserveThreads(options);
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
             EnvironmentName = Environments.Production,
@@ -116,6 +117,19 @@ public static class FersnetServer
         app.MapOpenApi();
         Api.Map(app);
         return app;
+    }
+
+    /// <summary>
+    /// The workers decode images and run the networks on thread-pool threads and hold them while they do. With the pool's
+    /// default minimum (one thread per core) busy workers leave none for what must not wait: the request timeouts'
+    /// timers, reading uploads, the 503 answers; the pool then adds a thread about every half second. So the pool keeps
+    /// a thread per worker on top of its minimum (raised, never lowered).
+    /// </summary>
+    private static void ReserveThreads(ServeOptions options)
+    {
+        ThreadPool.GetMinThreads(out int workers, out int io);
+        int wanted = options.Concurrency + Environment.ProcessorCount;
+        if (workers < wanted) ThreadPool.SetMinThreads(wanted, io);
     }
 
     private static Task WriteProblem(HttpContext context, int status, string title, string detail)

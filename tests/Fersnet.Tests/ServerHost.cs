@@ -1,6 +1,7 @@
 using System.Net.Http.Headers;
 using Fersnet.Server;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Fersnet.Tests;
 
@@ -14,6 +15,9 @@ public sealed class ServerHost : IAsyncDisposable
     public HttpClient Client { get; }
     public Uri BaseAddress { get; }
     public ServerModels Models => SharedModels.Value;
+
+    /// <summary>The server's worker pool, to hold workers from the test.</summary>
+    public Workers Workers => _app.Services.GetRequiredService<Workers>();
 
     private ServerHost(WebApplication app, Uri address)
     {
