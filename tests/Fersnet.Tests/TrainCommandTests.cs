@@ -61,6 +61,22 @@ public class TrainCommandTests
     }
 
     [Fact]
+    public void The_discriminator_learning_rate_reaches_the_saved_config()
+    {
+        using var dir = new TempDir();
+        string data = Fixtures.TinyCkPlus(dir.Combine("ck"));
+        var trained = CliRunner.Run("train", "--data", data, "--model", "fersnet", "--decoder", "skip", "--epochs", "1", "--batch-size", "8",
+            "--width", "8", "--d-lr", "1e-3", "--out", dir.Combine("run"));
+        Assert.True(trained.ExitCode == 0, trained.Output);
+        var (header, _) = Checkpoint.Load(dir.Combine("run", "last.ckpt"));
+        Assert.Equal(1e-3, header.Train.DiscriminatorLearningRate);
+        Assert.Equal(2e-4, new TrainConfig().DiscriminatorLearningRate);
+        var wrong = CliRunner.Run("train", "--data", data, "--model", "fersnet", "--d-lr", "0", "--out", dir.Combine("wrong"));
+        Assert.Equal(2, wrong.ExitCode);
+        Assert.Contains("learning rates must be positive", wrong.Output);
+    }
+
+    [Fact]
     public void Train_without_validation_data_says_it_selected_on_training_accuracy()
     {
         using var dir = new TempDir();

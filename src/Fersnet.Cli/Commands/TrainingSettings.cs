@@ -38,6 +38,10 @@ public class TrainingSettings : CommandSettings
     [Description("Peak learning rate of AdamW, cosine decay (default: the training config's).")]
     public double? LearningRate { get; init; }
 
+    [CommandOption("--d-lr <RATE>")]
+    [Description("Learning rate of the discriminator, AdamW with the same cosine decay (default: the training config's, 2e-4).")]
+    public double? DiscriminatorLearningRate { get; init; }
+
     [CommandOption("--seed <N>")]
     public int Seed { get; init; } = 1;
 
@@ -151,6 +155,7 @@ public class TrainingSettings : CommandSettings
         Epochs = Epochs ?? Defaults.Epochs,
         BatchSize = BatchSize ?? Defaults.BatchSize,
         LearningRate = LearningRate ?? Defaults.LearningRate,
+        DiscriminatorLearningRate = DiscriminatorLearningRate ?? Defaults.DiscriminatorLearningRate,
         Seed = Seed,
         SynthesisWarmupEpochs = SynthesisWarmup,
         SynthesisGradientsIntoFer = !NoSynthesisIntoFer,
