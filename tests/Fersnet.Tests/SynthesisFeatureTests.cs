@@ -2,6 +2,7 @@ using System.Text.Json;
 using Fersnet.Data;
 using Fersnet.Inference;
 using Fersnet.Models;
+using Fersnet.Lab.Synthesis;
 using Fersnet.Synthesis;
 using Fersnet.Training;
 using OpenCvSharp;
@@ -244,8 +245,10 @@ public class SynthesisFeatureTests
         string generator = TrainTiny(dir, data, "fersnet", "gen", "--decoder", "skip");
         string classifier = TrainTiny(dir, data, "single", "judge");
         string json = dir.Combine("synthesis.json"), notebook = dir.Combine("RESULTS.md");
+        EnsureFaceJudge();
         var result = CliRunner.Run("evaluate-synthesis", "--checkpoint", generator, "--classifier", classifier, "--data", data,
-            "--before", generator, "--out", dir.Combine("grids"), "--json", json, "--notebook", notebook);
+            "--before", generator, "--out", dir.Combine("grids"), "--json", json, "--notebook", notebook,
+            "--face-judge", Path.Combine(TestPaths.RepoRoot, "tools", "face-judge"));
         Assert.True(result.ExitCode == 0, result.Output);
 
         using var document = JsonDocument.Parse(File.ReadAllText(json));
@@ -263,7 +266,14 @@ public class SynthesisFeatureTests
         Assert.True(metrics.GetProperty("frechetRealTrain").GetDouble() >= -1e-6);
         Assert.Equal(2, metrics.GetProperty("testSubjects").GetInt32());
         Assert.True(File.Exists(dir.Combine("grids", "grid.png")) && File.Exists(dir.Combine("grids", "grid-before.png")));
+        // face-api.js's nets on the same faces: every target and all (what they see is checked on real faces below).
+        var judged = document.RootElement.GetProperty("faceJudge").GetProperty("scores").EnumerateArray().ToDictionary(s => s.GetProperty("target").GetString()!);
+        Assert.Equal(["anger", "happiness", "surprise", "all"], judged.Keys);
+        foreach (var field in new[] { "expressionSeen", "realExpressionSeen", "personRecognised", "inputRecognised", "othersMatched", "identified" })
+            Assert.All(judged.Values, s => Assert.InRange(s.GetProperty(field).GetDouble(), 0, 1));
+        Assert.Empty(Directory.GetDirectories(Path.GetTempPath(), "fersnet-face-judge-*"));
         string section = File.ReadAllText(notebook);
+        Assert.Contains("face-api.js", section);
         Assert.Contains("<!-- BEGIN generated: synthesis -->", section);
         Assert.Contains("evaluate-synthesis", section);
 
@@ -272,6 +282,67 @@ public class SynthesisFeatureTests
         var refused = CliRunner.Run("evaluate-synthesis", "--checkpoint", generator, "--classifier", leaky, "--data", data, "--out", dir.Combine("grids"));
         Assert.Equal(1, refused.ExitCode);
         Assert.Contains("test subjects", refused.Output);
+    }
+
+    /// <summary>Node.js and the judge's packages (scripts/install-face-judge.sh; CI runs it too).</summary>
+    private static void EnsureFaceJudge()
+    {
+        var start = new System.Diagnostics.ProcessStartInfo("bash", [Path.Combine(TestPaths.RepoRoot, "scripts", "install-face-judge.sh")])
+            { RedirectStandardOutput = true, RedirectStandardError = true };
+        using var process = System.Diagnostics.Process.Start(start)!;
+        string output = process.StandardOutput.ReadToEnd() + process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        if (process.ExitCode != 0) Assert.Fail($"the face judge is needed and could not be installed: {output.Trim().Split('\n').LastOrDefault()}");
+    }
+
+    [Fact]
+    public void The_face_judge_sees_real_ck_plus_faces_as_people_and_expressions()
+    {
+        // A "generator" that leaves every face as it is, on real CK+ faces of three subjects: the nets must see the real
+        // expressions and call the unchanged face the same person as it is as the input (a broken hand-over of the
+        // pixels, e.g. inverted or mis-scaled, would not), and must not see the target in faces that do not show it.
+        EnsureFaceJudge();
+        using var faces = FaceDataLoader.Load(DatasetReader.Read(TestPaths.CkPlus), 48);
+        string[] subjects = ["S010", "S011", "S014"];
+        var test = Enumerable.Range(0, faces.Count).Where(i => subjects.Contains(Splits.GroupOf(faces.Samples[i]))).ToArray();
+        var faceLabels = faces.Labels.data<long>().ToArray();
+        var pairs = test.SelectMany(i => Enumerable.Range(0, faces.LabelSet.Count).Where(t => t != faceLabels[i]).Select(t => (Face: i, Target: t))).ToArray();
+        using var unchanged = new RedrawnFaces(pairs, faces.Images.index_select(0, tensor(pairs.Select(p => (long)p.Face).ToArray())));
+        var judgement = FaceApiJudge.Run(Path.Combine(TestPaths.RepoRoot, "tools", "face-judge"), faces, test, unchanged);
+        var all = judgement.Scores[^1];
+        Assert.True(all.RealExpressionSeen >= 0.6, $"real faces: {all}");
+        Assert.True(all.ExpressionSeen < all.RealExpressionSeen - 0.3, $"unchanged faces seen as their target: {all}");
+        Assert.True(all.IdentityPairs > 0 && all.PersonRecognised == all.InputRecognised && all.InputRecognised >= 0.6, all.ToString());
+        Assert.True(all.Identified >= 0.6, all.ToString());
+    }
+
+    [Fact]
+    public void The_face_judge_scores_expressions_same_person_false_matches_and_identification()
+    {
+        // Subjects A (faces 0, 1) and B (faces 2, 3); classes anger (0) and happiness (1). A's descriptors sit at 0, B's at 1.
+        var labels = new LabelSet([Expression.Anger, Expression.Happiness]);
+        int[] faceLabels = [0, 1, 0, 1];
+        string[] subjects = ["S001", "S001", "S002", "S002"];
+        JudgedFace Face(float at, string expression) => new([at, 0, 0], new Dictionary<string, double> { ["angry"] = expression == "angry" ? 0.9 : 0.05, ["happy"] = expression == "happy" ? 0.9 : 0.05, ["sad"] = expression == "sad" ? 0.9 : 0.05 });
+        var real = new Dictionary<int, JudgedFace> { [0] = Face(0, "angry"), [1] = Face(0, "happy"), [2] = Face(1, "angry"), [3] = Face(1, "sad") };
+        (int, int)[] pairs = [(0, 1), (1, 0), (2, 1), (3, 0)];
+        // A → happy: A, smiling. A → angry: drawn as B. B → happy: B, but sad. B → angry: B, angry.
+        JudgedFace[] drawn = [Face(0, "happy"), Face(1, "angry"), Face(1, "sad"), Face(1, "angry")];
+        var judgement = FaceApiJudge.Score(labels, faceLabels, subjects, [0, 1, 2, 3], pairs, real, drawn);
+        var byTarget = judgement.Scores.ToDictionary(s => s.Target);
+        Assert.Equal(["anger", "happiness", "all"], byTarget.Keys);
+        var anger = byTarget["anger"];
+        Assert.Equal((2, 1.0, 2, 1.0), (anger.Drawn, anger.ExpressionSeen!.Value, anger.Real, anger.RealExpressionSeen!.Value));
+        Assert.Equal((2, 0.5, 1.0), (anger.IdentityPairs, anger.PersonRecognised!.Value, anger.InputRecognised!.Value));
+        Assert.Equal((0.5, 0.0), (anger.OthersMatched!.Value, anger.InputOthersMatched!.Value));   // A drawn as B matches B's real face
+        Assert.Equal((0.5, 1.0), (anger.Identified!.Value, anger.InputIdentified!.Value));
+        var happiness = byTarget["happiness"];
+        Assert.Equal((0.5, 0.5), (happiness.ExpressionSeen!.Value, happiness.RealExpressionSeen!.Value));   // B's real "happy" face reads sad
+        Assert.Equal(1.0, happiness.PersonRecognised!.Value);
+        Assert.Equal(0.75, byTarget["all"].ExpressionSeen!.Value);
+        Assert.Equal(0.75, byTarget["all"].PersonRecognised!.Value);
+        Assert.True(judgement.PersonGoalMet);
+        Assert.True(judgement.ExpressionGoalMet);
     }
 
     [Fact]

@@ -55,6 +55,10 @@ public sealed class EvaluateSynthesisCommand(IAnsiConsole console) : Command<Eva
         [Description("Write a generated section into this notebook (docs/RESULTS.md).")]
         public string? Notebook { get; init; }
 
+        [CommandOption("--face-judge <DIR>")]
+        [Description("Also have independent face models judge the re-drawn faces: face-api.js's recognition and expression nets, run by Node.js from this folder (tools/face-judge; scripts/install-face-judge.sh installs Node.js and the nets).")]
+        public string? FaceJudge { get; init; }
+
         [CommandOption("--name <NAME>")]
         [Description("The notebook section's name (default synthesis).")]
         public string Name { get; init; } = "synthesis";
@@ -86,7 +90,14 @@ public sealed class EvaluateSynthesisCommand(IAnsiConsole console) : Command<Eva
                     throw new CheckpointException(model.Path, $"trained on {seen.Count} of the {testSubjects.Count} test subjects (e.g. {seen[0]}); train with --val-split {settings.Holdout} --seed {settings.SplitSeed} or pass its hold-out as --holdout/--split-seed");
 
             console.MarkupLineInterpolated($"re-drawing {test.Count} faces of {testSubjects.Count} held-out subjects with every other expression…");
-            var metrics = SynthesisEvaluation.Run(generator.Model, classifier.Model, classifier.Labels, faces, test, train);
+            using var redrawn = SynthesisEvaluation.Redraw(generator.Model, faces, test);
+            var metrics = SynthesisEvaluation.Run(redrawn, classifier.Model, classifier.Labels, faces, test, train);
+            FaceJudgement? judgement = null;
+            if (settings.FaceJudge is { } judge)
+            {
+                console.MarkupLineInterpolated($"face-api.js's nets judge {test.Count} real and {redrawn.Pairs.Count} re-drawn faces…");
+                judgement = FaceApiJudge.Run(judge, faces, test, redrawn);
+            }
 
             Directory.CreateDirectory(settings.Out);
             var grids = new List<(string, string)>();
@@ -105,13 +116,14 @@ public sealed class EvaluateSynthesisCommand(IAnsiConsole console) : Command<Eva
             }
 
             var report = new SynthesisReport(settings.Name, FersnetCli.CommandLine(context), settings.Checkpoint, settings.Classifier, settings.Data,
-                settings.Holdout, settings.SplitSeed, metrics, grids, Provenance.Current());
+                settings.Holdout, settings.SplitSeed, metrics, grids, Provenance.Current(), judgement);
             if (settings.Json is { } json) report.WriteJson(json);
             if (settings.Notebook is { } notebook) Notebook.ReplaceSection(notebook, settings.Name, report.NotebookSection());
             Render(metrics);
+            if (judgement is not null) Render(judgement);
             return 0;
         }
-        catch (Exception e) when (e is DatasetException or CheckpointException or ArgumentException)
+        catch (Exception e) when (e is DatasetException or CheckpointException or ArgumentException or InvalidOperationException)
         {
             console.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
             return 1;
@@ -130,6 +142,16 @@ public sealed class EvaluateSynthesisCommand(IAnsiConsole console) : Command<Eva
             : all;
         var seen = trained.Select(i => Splits.GroupOf(samples[i])).Where(testSubjects.Contains).Distinct().Order(StringComparer.Ordinal).ToArray();
         return seen.Length == 0 ? null : seen;
+    }
+
+    private void Render(FaceJudgement j)
+    {
+        string Pct(double? v) => v is { } x ? $"{x * 100:F1}%" : "–";
+        var table = new Table().Border(TableBorder.Rounded).AddColumns("target", "seen: re-drawn", "real", "same person: re-drawn", "input", "false matches: re-drawn", "input", "identified: re-drawn", "input");
+        foreach (var s in j.Scores)
+            table.AddRow(s.Target, $"{Pct(s.ExpressionSeen)} ({s.Drawn})", $"{Pct(s.RealExpressionSeen)} ({s.Real})", $"{Pct(s.PersonRecognised)} ({s.IdentityPairs})", Pct(s.InputRecognised),
+                Pct(s.OthersMatched), Pct(s.InputOthersMatched), Pct(s.Identified), Pct(s.InputIdentified));
+        console.Write(table);
     }
 
     private void Render(SynthesisMetrics m)

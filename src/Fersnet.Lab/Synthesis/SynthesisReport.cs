@@ -18,8 +18,10 @@ namespace Fersnet.Lab.Synthesis;
 /// <param name="Holdout">share of the subjects held out as test subjects</param>
 /// <param name="SplitSeed">seed of that subject-grouped hold-out</param>
 /// <param name="Grids">grid images of held-out faces (paths relative to the notebook's folder where possible)</param>
+/// <param name="FaceJudge">independent face models' verdict (<see cref="FaceApiJudge"/>), when asked for</param>
 public sealed record SynthesisReport(string Name, string Command, string Generator, string Classifier, string Data,
-    double Holdout, int SplitSeed, SynthesisMetrics Metrics, IReadOnlyList<(string Caption, string Path)> Grids, Provenance Provenance)
+    double Holdout, int SplitSeed, SynthesisMetrics Metrics, IReadOnlyList<(string Caption, string Path)> Grids, Provenance Provenance,
+    FaceJudgement? FaceJudge = null)
 {
     public bool ScoreGoalMet => Metrics.ScoreGoalMet;
     public bool TruthGoalMet => Metrics.TruthGoalMet;
@@ -29,8 +31,12 @@ public sealed record SynthesisReport(string Name, string Command, string Generat
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         var document = new
         {
-            Name, Command, Generator, Classifier, Data, Holdout, SplitSeed, Metrics,
-            Goals = new { ExpressionScore = ScoreGoalMet, CloserThanBaselines = TruthGoalMet },
+            Name, Command, Generator, Classifier, Data, Holdout, SplitSeed, Metrics, FaceJudge,
+            Goals = new
+            {
+                ExpressionScore = ScoreGoalMet, CloserThanBaselines = TruthGoalMet,
+                FaceJudgePersonRecognised = FaceJudge?.PersonGoalMet, FaceJudgeExpressionSeen = FaceJudge?.ExpressionGoalMet,
+            },
             Grids = Grids.Select(g => new { g.Caption, g.Path }),
             Provenance,
         };
@@ -63,6 +69,7 @@ public sealed record SynthesisReport(string Name, string Command, string Generat
         section.AppendLine(string.Create(inv, $"Fréchet distance in the classifier's penultimate features ({m.FeatureDimension} dimensions) between the real test faces and the re-drawn ones: {m.FrechetRedrawn:F2}; between the real test faces and the real training faces, for scale: {m.FrechetRealTrain:F2}."));
         section.AppendLine();
         section.AppendLine($"Goals: expression score {(ScoreGoalMet ? "**met**" : "**not met**")}; closer to the real target face than both baselines for every target {(TruthGoalMet ? "**met**" : "**not met**")}.");
+        if (FaceJudge is { } judge) AppendFaceJudge(section, judge);
         foreach (var (caption, path) in Grids)
         {
             section.AppendLine();
@@ -71,5 +78,21 @@ public sealed record SynthesisReport(string Name, string Command, string Generat
             section.AppendLine(Markdown.Image("synthesis", path));
         }
         return section.ToString();
+    }
+
+    private static void AppendFaceJudge(System.Text.StringBuilder section, FaceJudgement judge)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        string Pct(double? v) => v is { } x ? (x * 100).ToString("F1", inv) + "%" : "–";
+        section.AppendLine();
+        section.AppendLine(string.Create(inv, $"Judged by independent face models, {judge.Judge} (not trained here, nor on CK+; real and re-drawn faces alike as 48x48 crops). Expression: the net's most probable expression is the target (it knows no contempt). Person: the re-drawn face of S against S's real faces with the target, called the same person (descriptor distance < {judge.SamePersonDistance:0.0#}); other people's real faces with the target called the same person (false matches: what a match means at this size); and S's face the nearest among every test subject's real faces with the target (identified). Each beside the unchanged input (aims: person recognised ≥ 60 %, target seen ≥ 70 %):"));
+        section.AppendLine();
+        section.Append(Markdown.Table(["target", "seen: re-drawn (n)", "seen: real (n)", "same person: re-drawn (pairs)", "same person: input", "false matches: re-drawn", "false matches: input", "identified: re-drawn", "identified: input"],
+            judge.Scores.Select(s => (IReadOnlyList<string>)
+                [s.Target == "all" ? "**all**" : s.Target, $"{Pct(s.ExpressionSeen)} ({s.Drawn.ToString(inv)})", $"{Pct(s.RealExpressionSeen)} ({s.Real.ToString(inv)})",
+                 $"{Pct(s.PersonRecognised)} ({s.IdentityPairs.ToString(inv)})", Pct(s.InputRecognised), Pct(s.OthersMatched), Pct(s.InputOthersMatched),
+                 Pct(s.Identified), Pct(s.InputIdentified)])));
+        section.AppendLine();
+        section.AppendLine($"Aims: person recognised {(judge.PersonGoalMet ? "**met**" : "**not met**")}; target seen {(judge.ExpressionGoalMet ? "**met**" : "**not met**")}.");
     }
 }

@@ -27,7 +27,15 @@ public sealed record TruthDistance(string Target, int Pairs,
     public bool BeatsBaselines => RedrawnL1 < InputL1 && RedrawnL1 < MeanFaceL1 && RedrawnSsim > InputSsim && RedrawnSsim > MeanFaceSsim;
 }
 
-/// <summary>Everything <see cref="SynthesisEvaluation.Run"/> measures.</summary>
+/// <summary>Test faces re-drawn with other expressions (<see cref="SynthesisEvaluation.Redraw"/>).</summary>
+/// <param name="Pairs">per re-drawn face: the index of its real face in the dataset and the target class</param>
+/// <param name="Drawn">(P,1,H,W) the re-drawn faces in [-1,1], in the order of <paramref name="Pairs"/></param>
+public sealed record RedrawnFaces(IReadOnlyList<(int Face, int Target)> Pairs, Tensor Drawn) : IDisposable
+{
+    public void Dispose() => Drawn.Dispose();
+}
+
+/// <summary>Everything <see cref="SynthesisEvaluation.Run(MultiTaskModel, MultiTaskModel, LabelSet, FaceTensorSet, IReadOnlyList{int}, IReadOnlyList{int}, int)"/> measures.</summary>
 /// <param name="TestSubjects">subjects whose faces were re-drawn (the generator never trained on them)</param>
 /// <param name="TestFaces">their real faces</param>
 /// <param name="Scores">per target, then "all" last</param>
@@ -65,20 +73,38 @@ public static class SynthesisEvaluation
     public static SynthesisMetrics Run(MultiTaskModel generator, MultiTaskModel classifier, LabelSet classifierLabels,
         FaceTensorSet faces, IReadOnlyList<int> test, IReadOnlyList<int> train, int batchSize = 128)
     {
+        using var redrawn = Redraw(generator, faces, test, batchSize);
+        return Run(redrawn, classifier, classifierLabels, faces, test, train, batchSize);
+    }
+
+    /// <summary>Every test face re-drawn with every expression but its own (under no_grad() and eval()).</summary>
+    /// <param name="generator">a model with a synthesis branch; its classes are the faces' label set</param>
+    public static RedrawnFaces Redraw(MultiTaskModel generator, FaceTensorSet faces, IReadOnlyList<int> test, int batchSize = 128)
+    {
+        if (generator.Config.Classes != faces.LabelSet.Count) throw new ArgumentException("the faces are not labelled in the generator's label set");
+        using var scope = NewDisposeScope();
+        var faceLabels = faces.Labels.data<long>().ToArray();
+        var pairs = test.SelectMany(i => Enumerable.Range(0, faces.LabelSet.Count).Where(t => t != faceLabels[i]).Select(t => (Face: i, Target: t))).ToArray();
+        var sourceIndex = tensor(pairs.Select(p => (long)p.Face).ToArray(), ScalarType.Int64);
+        var targetIndex = tensor(pairs.Select(p => (long)p.Target).ToArray(), ScalarType.Int64);
+        var drawn = ExpressionSynthesizer.Redraw(generator, faces.Images.index_select(0, sourceIndex), targetIndex, batchSize);   // (P,1,H,W)
+        return new RedrawnFaces(pairs, drawn.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>The measures of <see cref="Run(MultiTaskModel, MultiTaskModel, LabelSet, FaceTensorSet, IReadOnlyList{int}, IReadOnlyList{int}, int)"/>
+    /// on faces already re-drawn by <see cref="Redraw"/>.</summary>
+    public static SynthesisMetrics Run(RedrawnFaces redrawn, MultiTaskModel classifier, LabelSet classifierLabels,
+        FaceTensorSet faces, IReadOnlyList<int> test, IReadOnlyList<int> train, int batchSize = 128)
+    {
         var labels = faces.LabelSet;
-        if (generator.Config.Classes != labels.Count) throw new ArgumentException("the faces are not labelled in the generator's label set");
         if (test.Count == 0 || train.Count == 0) throw new ArgumentException("no test or no training faces");
         using var scope = NewDisposeScope();
         var faceLabels = faces.Labels.data<long>().ToArray();
         var subjects = faces.Samples.Select(Splits.GroupOf).ToArray();
         // Generator class → classifier class (-1: the classifier does not know it).
         int[] judgeOf = labels.Classes.Select(e => classifierLabels.Classes.Contains(e) ? classifierLabels.IndexOf(e) : -1).ToArray();
-
-        // Every test face re-drawn with every expression but its own.
-        var pairs = test.SelectMany(i => Enumerable.Range(0, labels.Count).Where(t => t != faceLabels[i]).Select(t => (Face: i, Target: t))).ToArray();
-        var sourceIndex = tensor(pairs.Select(p => (long)p.Face).ToArray(), ScalarType.Int64);
-        var targetIndex = tensor(pairs.Select(p => (long)p.Target).ToArray(), ScalarType.Int64);
-        var drawn = ExpressionSynthesizer.Redraw(generator, faces.Images.index_select(0, sourceIndex), targetIndex, batchSize);   // (P,1,H,W)
+        var pairs = redrawn.Pairs;
+        var drawn = redrawn.Drawn;                                                                        // (P,1,H,W)
 
         // Expression score, and the classifier on real test faces.
         var testImages = faces.Images.index_select(0, tensor(test.Select(i => (long)i).ToArray(), ScalarType.Int64));       // (N,1,H,W)
@@ -89,7 +115,7 @@ public static class SynthesisEvaluation
         for (int t = 0; t < labels.Count; t++)
         {
             if (judgeOf[t] < 0) continue;
-            var mine = Enumerable.Range(0, pairs.Length).Where(p => pairs[p].Target == t).ToArray();
+            var mine = Enumerable.Range(0, pairs.Count).Where(p => pairs[p].Target == t).ToArray();
             int hits = mine.Count(p => drawnJudged[p] == judgeOf[t]);
             var real = Enumerable.Range(0, test.Count).Where(k => faceLabels[test[k]] == t).ToArray();
             int realHits = real.Count(k => realJudged[k] == judgeOf[t]);
@@ -105,7 +131,7 @@ public static class SynthesisEvaluation
             return ofClass.Length == 0 ? null : faces.Images.index_select(0, tensor(ofClass, ScalarType.Int64)).mean([0], keepdim: true);   // (1,1,H,W)
         }).ToArray();
         var truthRows = new List<(int Target, double[] Values)>();
-        for (int p = 0; p < pairs.Length; p++)
+        for (int p = 0; p < pairs.Count; p++)
         {
             var (face, target) = pairs[p];
             var references = test.Where(j => subjects[j] == subjects[face] && faceLabels[j] == target).Select(j => (long)j).ToArray();
