@@ -270,6 +270,25 @@ public class TrainingTests
     }
 
     [Fact]
+    public void Checkpoints_are_compressed_and_the_uncompressed_format_still_loads()
+    {
+        using var dir = new TempDir();
+        using var trainer = Trainer.Create(Small(ModelKind.Fersnet), Quick(), ThreeClasses);
+        string path = dir.Combine("last.ckpt");
+        trainer.SaveCheckpoint(path);
+        var (header, sections) = Checkpoint.Load(path);
+        long raw = sections.Values.Sum(b => (long)b.Length);
+        Assert.True(new FileInfo(path).Length < raw, $"{new FileInfo(path).Length} bytes on disk for {raw} bytes of sections");
+        using (var resumed = Trainer.Resume(path))
+            Assert.Equal(header.Model, resumed.Model.Config);
+        // A committed model written before compression (format 1) loads as it did.
+        string old = Path.Combine(TestPaths.RepoRoot, "models", "ckplus-holdout-single-lite.ckpt");
+        Assert.Equal(1, BitConverter.ToInt32(File.ReadAllBytes(old), 12));
+        using var model = TrainedModel.Load(old);
+        Assert.Equal(7, model.Labels.Count);
+    }
+
+    [Fact]
     public void Mirror_averaging_averages_each_face_with_its_mirror_image()
     {
         using var set = RandomSet(20, 7);

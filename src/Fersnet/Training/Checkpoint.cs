@@ -38,13 +38,15 @@ public sealed class CheckpointException(string path, string problem, Exception? 
 /// <summary>
 /// Checkpoint files: a header (JSON) and named binary sections (module and optimiser states, RNG states),
 /// with a SHA-256 of the whole so a truncated or damaged file is reported, not half-loaded. Written to a
-/// temporary file and renamed, so a run killed mid-write keeps its previous checkpoint.
+/// temporary file and renamed, so a run killed mid-write keeps its previous checkpoint. Format 2 stores the body
+/// zlib-compressed (lossless: optimiser moments compress by about a third, weights by under a tenth), which keeps a
+/// resumable width-32 run under the repository's 20 MB per file; format 1 files (uncompressed) are read as before.
 /// </summary>
 public static class Checkpoint
 {
     private static readonly byte[] Magic = "FERSNET-CKPT"u8.ToArray();
-    private const int FormatVersion = 1;
-
+    private const int FormatVersion = 2;
+    private const int UncompressedFormat = 1;
 
     public static void Save(string path, CheckpointHeader header, IReadOnlyDictionary<string, byte[]> sections)
     {
@@ -60,7 +62,7 @@ public static class Checkpoint
                 writer.Write(bytes);
             }
         }
-        var body = payload.ToArray();
+        var body = Compress(payload.ToArray());
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!);
         string temp = path + ".tmp";
         using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write))
@@ -88,7 +90,8 @@ public static class Checkpoint
         if (all.Length < headerSize || !all.AsSpan(0, Magic.Length).SequenceEqual(Magic))
             throw new CheckpointException(path, "is not a Fersnet checkpoint (bad magic)");
         int version = BitConverter.ToInt32(all, Magic.Length);
-        if (version != FormatVersion) throw new CheckpointException(path, $"has format version {version}; this build reads {FormatVersion}");
+        if (version is not (FormatVersion or UncompressedFormat))
+            throw new CheckpointException(path, $"has format version {version}; this build reads {UncompressedFormat} and {FormatVersion}");
         long length = BitConverter.ToInt64(all, Magic.Length + 4);
         if (length < 0 || headerSize + length + 32 != all.Length)
             throw new CheckpointException(path, $"is truncated or damaged ({all.Length} bytes, expected {headerSize + length + 32})");
@@ -98,7 +101,7 @@ public static class Checkpoint
 
         try
         {
-            using var reader = new BinaryReader(new MemoryStream(body.ToArray()));
+            using var reader = new BinaryReader(new MemoryStream(version == FormatVersion ? Decompress(body) : body.ToArray()));
             var header = JsonSerializer.Deserialize<CheckpointHeader>(reader.ReadString(), FersnetJson.Options)
                          ?? throw new CheckpointException(path, "has an empty header");
             int count = reader.ReadInt32();
@@ -110,9 +113,25 @@ public static class Checkpoint
             }
             return (header, sections);
         }
-        catch (Exception e) when (e is JsonException or EndOfStreamException or NotSupportedException)
+        catch (Exception e) when (e is JsonException or EndOfStreamException or NotSupportedException or InvalidDataException)
         {
             throw new CheckpointException(path, $"has an unreadable header or section ({e.Message})", e);
         }
+    }
+
+    private static byte[] Compress(byte[] body)
+    {
+        var compressed = new MemoryStream();
+        using (var zlib = new System.IO.Compression.ZLibStream(compressed, System.IO.Compression.CompressionLevel.Optimal, leaveOpen: true))
+            zlib.Write(body);
+        return compressed.ToArray();
+    }
+
+    private static byte[] Decompress(ReadOnlySpan<byte> compressed)
+    {
+        using var zlib = new System.IO.Compression.ZLibStream(new MemoryStream(compressed.ToArray()), System.IO.Compression.CompressionMode.Decompress);
+        var body = new MemoryStream();
+        zlib.CopyTo(body);
+        return body.ToArray();
     }
 }
