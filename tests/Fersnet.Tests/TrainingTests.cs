@@ -281,6 +281,13 @@ public class TrainingTests
         Assert.True(new FileInfo(path).Length < raw, $"{new FileInfo(path).Length} bytes on disk for {raw} bytes of sections");
         using (var resumed = Trainer.Resume(path))
             Assert.Equal(header.Model, resumed.Model.Config);
+        // Byte planes are a permutation: every length (also one not a multiple of 4) comes back whole.
+        foreach (int length in new[] { 0, 3, 4, 13, 4096 })
+        {
+            var data = Enumerable.Range(0, length).Select(i => (byte)(i * 37 + 11)).ToArray();
+            Assert.Equal(data, Checkpoint.FromBytePlanes(Checkpoint.ToBytePlanes(data)));
+        }
+        Assert.Equal(new byte[] { 1, 5, 2, 6, 3, 7, 4, 8, 9 }, Checkpoint.ToBytePlanes([1, 2, 3, 4, 5, 6, 7, 8, 9]));
         // A committed model written before compression (format 1) loads as it did.
         string old = Path.Combine(TestPaths.RepoRoot, "models", "ckplus-holdout-single-lite.ckpt");
         Assert.Equal(1, BitConverter.ToInt32(File.ReadAllBytes(old), 12));

@@ -38,15 +38,18 @@ public sealed class CheckpointException(string path, string problem, Exception? 
 /// <summary>
 /// Checkpoint files: a header (JSON) and named binary sections (module and optimiser states, RNG states),
 /// with a SHA-256 of the whole so a truncated or damaged file is reported, not half-loaded. Written to a
-/// temporary file and renamed, so a run killed mid-write keeps its previous checkpoint. Format 2 stores the body
-/// zlib-compressed (lossless: optimiser moments compress by about a third, weights by under a tenth), which keeps a
-/// resumable width-32 run under the repository's 20 MB per file; format 1 files (uncompressed) are read as before.
+/// temporary file and renamed, so a run killed mid-write keeps its previous checkpoint. Format 3 stores the body as four
+/// byte planes (every float's first bytes together, then its second bytes, …), zlib-compressed: lossless, and the
+/// planes of exponents and high mantissa bytes compress well where whole floats hardly do (a width-32 FER2013 run's
+/// resumable state: 21.3 MB raw, 19.5 MB zlib alone, 17.8 MB with the planes), which keeps it under the repository's
+/// 20 MB per file. Formats 1 (uncompressed) and 2 (zlib alone) are read as before.
 /// </summary>
 public static class Checkpoint
 {
     private static readonly byte[] Magic = "FERSNET-CKPT"u8.ToArray();
-    private const int FormatVersion = 2;
+    private const int FormatVersion = 3;
     private const int UncompressedFormat = 1;
+    private const int CompressedFormat = 2;
 
     public static void Save(string path, CheckpointHeader header, IReadOnlyDictionary<string, byte[]> sections)
     {
@@ -62,7 +65,7 @@ public static class Checkpoint
                 writer.Write(bytes);
             }
         }
-        var body = Compress(payload.ToArray());
+        var body = Compress(ToBytePlanes(payload.ToArray()));
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!);
         string temp = path + ".tmp";
         using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write))
@@ -90,8 +93,8 @@ public static class Checkpoint
         if (all.Length < headerSize || !all.AsSpan(0, Magic.Length).SequenceEqual(Magic))
             throw new CheckpointException(path, "is not a Fersnet checkpoint (bad magic)");
         int version = BitConverter.ToInt32(all, Magic.Length);
-        if (version is not (FormatVersion or UncompressedFormat))
-            throw new CheckpointException(path, $"has format version {version}; this build reads {UncompressedFormat} and {FormatVersion}");
+        if (version is not (FormatVersion or CompressedFormat or UncompressedFormat))
+            throw new CheckpointException(path, $"has format version {version}; this build reads {UncompressedFormat} to {FormatVersion}");
         long length = BitConverter.ToInt64(all, Magic.Length + 4);
         if (length < 0 || headerSize + length + 32 != all.Length)
             throw new CheckpointException(path, $"is truncated or damaged ({all.Length} bytes, expected {headerSize + length + 32})");
@@ -101,7 +104,13 @@ public static class Checkpoint
 
         try
         {
-            using var reader = new BinaryReader(new MemoryStream(version == FormatVersion ? Decompress(body) : body.ToArray()));
+            var payload = version switch
+            {
+                FormatVersion => FromBytePlanes(Decompress(body)),
+                CompressedFormat => Decompress(body),
+                _ => body.ToArray(),
+            };
+            using var reader = new BinaryReader(new MemoryStream(payload));
             var header = JsonSerializer.Deserialize<CheckpointHeader>(reader.ReadString(), FersnetJson.Options)
                          ?? throw new CheckpointException(path, "has an empty header");
             int count = reader.ReadInt32();
@@ -117,6 +126,28 @@ public static class Checkpoint
         {
             throw new CheckpointException(path, $"has an unreadable header or section ({e.Message})", e);
         }
+    }
+
+    /// <summary>Byte k of every 4-byte word into plane k (planes in order, the last len % 4 bytes as they are).</summary>
+    internal static byte[] ToBytePlanes(byte[] data)
+    {
+        int words = data.Length / 4;
+        var planes = new byte[data.Length];
+        for (int k = 0; k < 4; k++)
+            for (int i = 0; i < words; i++) planes[k * words + i] = data[4 * i + k];
+        Array.Copy(data, 4 * words, planes, 4 * words, data.Length - 4 * words);
+        return planes;
+    }
+
+    /// <summary>The inverse of <see cref="ToBytePlanes"/>.</summary>
+    internal static byte[] FromBytePlanes(byte[] planes)
+    {
+        int words = planes.Length / 4;
+        var data = new byte[planes.Length];
+        for (int k = 0; k < 4; k++)
+            for (int i = 0; i < words; i++) data[4 * i + k] = planes[k * words + i];
+        Array.Copy(planes, 4 * words, data, 4 * words, planes.Length - 4 * words);
+        return data;
     }
 
     private static byte[] Compress(byte[] body)
