@@ -56,7 +56,7 @@ public sealed class EvaluateSynthesisCommand(IAnsiConsole console) : Command<Eva
         public string? Notebook { get; init; }
 
         [CommandOption("--face-judge <DIR>")]
-        [Description("Also have independent face models judge the re-drawn faces: face-api.js's recognition and expression nets, run by Node.js from this folder (tools/face-judge; scripts/install-face-judge.sh installs Node.js and the nets).")]
+        [Description("Also have independent face models judge the re-drawn faces: face-api.js's recognition and expression nets, run by Node.js from this folder (tools/face-judge; its install.sh, run first, installs Node.js and the nets when missing).")]
         public string? FaceJudge { get; init; }
 
         [CommandOption("--name <NAME>")]

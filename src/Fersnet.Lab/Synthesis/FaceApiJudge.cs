@@ -69,7 +69,7 @@ public static class FaceApiJudge
 
     /// <summary>Writes the real test faces and the re-drawn ones into a temporary folder (deleted afterwards: dataset faces
     /// are never left in the output), has the nets judge them and scores.</summary>
-    /// <param name="judgeDirectory">tools/face-judge (its node_modules installed by <c>scripts/install-face-judge.sh</c>, else here by npm ci)</param>
+    /// <param name="judgeDirectory">tools/face-judge (its <c>install.sh</c> runs first: Node.js and the pinned packages, when missing)</param>
     /// <exception cref="InvalidOperationException">Node.js or the judge cannot run; the message says why in one line.</exception>
     public static FaceJudgement Run(string judgeDirectory, FaceTensorSet faces, IReadOnlyList<int> test, RedrawnFaces redrawn)
     {
@@ -114,13 +114,14 @@ public static class FaceApiJudge
             string? name = NetNames.GetValueOrDefault(labels.Classes[pair.Target]);
             bool? seen = name is null ? null : drawn[p].MostProbable == name;
             var withTarget = test.Where(j => faceLabels[j] == pair.Target).ToArray();
-            var truth = withTarget.Where(j => subjects[j] == subjects[pair.Face]).ToArray();
-            var others = withTarget.Where(j => subjects[j] != subjects[pair.Face]).ToArray();
-            if (truth.Length == 0) return new Row(pair.Target, seen, null, null);
-            Identity Of(JudgedFace face) => new(
-                truth.Average(j => face.DistanceTo(real[j]) < SamePersonDistance ? 1.0 : 0.0),
-                others.Length == 0 ? null : others.Average(j => face.DistanceTo(real[j]) < SamePersonDistance ? 1.0 : 0.0),
-                subjects[withTarget.MinBy(j => face.DistanceTo(real[j]))] == subjects[pair.Face] ? 1.0 : 0.0);
+            if (!withTarget.Any(j => subjects[j] == subjects[pair.Face])) return new Row(pair.Target, seen, null, null);
+            Identity Of(JudgedFace face)
+            {
+                var faces = withTarget.Select(j => (Own: subjects[j] == subjects[pair.Face], Distance: face.DistanceTo(real[j]))).ToArray();
+                var others = faces.Where(f => !f.Own).ToArray();
+                static double Matched(IEnumerable<(bool Own, double Distance)> set) => set.Average(f => f.Distance < SamePersonDistance ? 1.0 : 0.0);
+                return new(Matched(faces.Where(f => f.Own)), others.Length == 0 ? null : Matched(others), faces.MinBy(f => f.Distance).Own ? 1.0 : 0.0);
+            }
             return new Row(pair.Target, seen, Of(drawn[p]), Of(real[pair.Face]));
         }).ToArray();
         var realRows = test.Select(j => (Target: faceLabels[j], Seen: NetNames.TryGetValue(labels.Classes[faceLabels[j]], out var n) ? real[j].MostProbable == n : (bool?)null)).ToArray();
@@ -169,8 +170,7 @@ public static class FaceApiJudge
     {
         string script = Path.GetFullPath(Path.Combine(judgeDirectory, "judge.js"));
         if (!File.Exists(script)) throw new InvalidOperationException($"{script} not found: give --face-judge the tools/face-judge folder");
-        if (!Directory.Exists(Path.Combine(judgeDirectory, "node_modules")))
-            RunProcess("npm", ["ci", "--no-audit", "--no-fund", "--prefix", Path.GetFullPath(judgeDirectory)], "installing the face judge (npm ci)");
+        RunProcess("bash", [Path.GetFullPath(Path.Combine(judgeDirectory, "install.sh"))], "installing the face judge");
         string list = Path.Combine(work, "faces.json"), output = Path.Combine(work, "judged.jsonl");
         File.WriteAllText(list, JsonSerializer.Serialize(files));
         RunProcess("node", [script, list, output], "the face judge");
@@ -199,7 +199,7 @@ public static class FaceApiJudge
         }
         catch (System.ComponentModel.Win32Exception)
         {
-            throw new InvalidOperationException($"{what} needs Node.js and npm ({program} not found; scripts/install-face-judge.sh installs them)");
+            throw new InvalidOperationException($"{what}: {program} not found");
         }
         using (process)
         {

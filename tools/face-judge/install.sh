@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Installs what `fersnet evaluate-synthesis --face-judge tools/face-judge` needs: Node.js and npm (Debian's nodejs and npm
-# with apt-get when missing; CI runs as root on Debian 12), then the judge's packages from its package-lock.json
-# (face-api.js's nets and TensorFlow.js, from the npm registry). Cheap when everything is there.
+# Installs what the face judge in this folder needs: Node.js and npm (Debian's nodejs and npm with apt-get when
+# missing; CI runs as root on Debian 12), then its packages from package-lock.json (face-api.js's nets and
+# TensorFlow.js, from the npm registry). `fersnet evaluate-synthesis --face-judge` runs it before every use: cheap when
+# everything is there.
 # Prints one line and exits 1 when something cannot be installed.
 set -uo pipefail
-judge="$(cd "$(dirname "${BASH_SOURCE[0]}")/../tools/face-judge" && pwd)"
+judge="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "FAILED: Node.js and npm are not installed and installing them needs root (apt-get install nodejs npm)"
@@ -19,9 +20,9 @@ fi
 # node_modules is current when it was installed from this very lock file (the copy kept beside it after npm ci).
 stamp="$judge/node_modules/.installed-from-package-lock.json"
 if ! cmp -s "$judge/package-lock.json" "$stamp"; then
-  echo "installing the face judge's packages (npm ci in tools/face-judge)..."
+  echo "installing the face judge's packages (npm ci in $judge)..." >&2
   if ! npm ci --no-audit --no-fund --loglevel=error --prefix "$judge" >/dev/null; then
-    echo "FAILED: npm ci in tools/face-judge"
+    echo "FAILED: npm ci in $judge"
     exit 1
   fi
   cp "$judge/package-lock.json" "$stamp"
