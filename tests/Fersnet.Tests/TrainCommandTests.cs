@@ -77,6 +77,31 @@ public class TrainCommandTests
     }
 
     [Fact]
+    public void A_judge_reaches_the_saved_config_and_its_term_the_history()
+    {
+        using var dir = new TempDir();
+        string data = Fixtures.TinyCkPlus(dir.Combine("ck"));
+        var judge = CliRunner.Run("train", "--data", data, "--model", "single", "--epochs", "1", "--batch-size", "8", "--width", "8", "--out", dir.Combine("judge"));
+        Assert.True(judge.ExitCode == 0, judge.Output);
+        string judgePath = dir.Combine("judge", "best.ckpt");
+        var trained = CliRunner.Run("train", "--data", data, "--model", "fersnet", "--decoder", "skip", "--epochs", "1", "--batch-size", "8",
+            "--width", "8", "--judge", judgePath, "--judge-weight", "2", "--out", dir.Combine("run"));
+        Assert.True(trained.ExitCode == 0, trained.Output);
+        var (header, _) = Checkpoint.Load(dir.Combine("run", "last.ckpt"));
+        Assert.Equal(judgePath, header.Train.JudgeFrom);
+        Assert.Equal(2, header.Train.Losses.Judge);
+        Assert.True(header.History[^1].Terms["g_judge"] > 0);
+
+        var weightOnly = CliRunner.Run("train", "--data", data, "--model", "fersnet", "--judge-weight", "1", "--out", dir.Combine("wrong"));
+        Assert.Equal(2, weightOnly.ExitCode);
+        Assert.Contains("needs a judge", weightOnly.Output);
+        var missing = CliRunner.Run("train", "--data", data, "--model", "fersnet", "--judge", dir.Combine("none.ckpt"), "--out", dir.Combine("missing"));
+        Assert.Equal(1, missing.ExitCode);
+        Assert.Contains("none.ckpt: does not exist", missing.Output);
+        Assert.DoesNotContain("   at ", missing.Output);
+    }
+
+    [Fact]
     public void Train_without_validation_data_says_it_selected_on_training_accuracy()
     {
         using var dir = new TempDir();

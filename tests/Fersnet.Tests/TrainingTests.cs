@@ -313,6 +313,73 @@ public class TrainingTests
         Assert.Equal(nll.item<float>(), averaged.MeanLoss, 4);
     }
 
+    /// <summary>A judge checkpoint: a small single-task model (untrained, 32 px) of <paramref name="labels"/>.</summary>
+    private static string SaveJudge(TempDir dir, LabelSet labels)
+    {
+        using var judge = Trainer.Create(new ModelConfig(ModelKind.Single, 32, 8, false, labels.Count), Quick() with { Seed = 9 }, labels);
+        string path = dir.Combine("judge.ckpt");
+        judge.SaveCheckpoint(path, includeTrainingState: false);
+        return path;
+    }
+
+    [Fact]
+    public void A_frozen_judge_scores_the_targets_it_knows_and_leaves_out_the_others()
+    {
+        using var dir = new TempDir();
+        var judgeLabels = new LabelSet([Expression.Neutral, Expression.Anger, Expression.Happiness]);
+        string path = SaveJudge(dir, judgeLabels);
+        using var judge = ExpressionJudge.Load(path, ThreeClasses, CPU);
+        Assert.Equal([Expression.Anger, Expression.Happiness], judge.Known);
+
+        using var scope = NewDisposeScope();
+        var faces = (rand([4, 1, 48, 48], generator: new Generator(5)) * 2 - 1).requires_grad_();   // 48 px: resized to the judge's 32
+        var targets = tensor(new long[] { 0, 1, 2, 2 });                                              // anger, happiness, surprise, surprise
+        var loss = judge.Loss(faces, targets);
+
+        using var reference = Inference.TrainedModel.Load(path);
+        var logits = reference.Model.call(nn.functional.interpolate(faces.detach(), [32, 32], mode: InterpolationMode.Bilinear), null).FerLogits;
+        var expected = nn.functional.cross_entropy(logits.narrow(0, 0, 2), tensor(new long[] { judgeLabels.IndexOf(Expression.Anger), judgeLabels.IndexOf(Expression.Happiness) }));
+        Assert.Equal(expected.item<float>(), loss.item<float>(), 4);
+        loss.backward();
+        var perFace = faces.grad!.abs().sum([1, 2, 3]).data<float>().ToArray();
+        Assert.True(perFace[0] > 0 && perFace[1] > 0, "the judge's gradient must reach the faces it knows the target of");
+        Assert.Equal([0f, 0f], perFace[2..]);                                                         // surprise: unknown to the judge
+        Assert.Equal(0f, judge.Loss(faces.detach().narrow(0, 2, 2), targets.narrow(0, 2, 2)).item<float>());
+
+        var unrelated = SaveJudge(new TempDir(), new LabelSet([Expression.Neutral, Expression.Contempt]));
+        var e = Assert.Throws<CheckpointException>(() => ExpressionJudge.Load(unrelated, ThreeClasses, CPU));
+        Assert.Contains("none of the classes trained", e.Message);
+    }
+
+    [Fact]
+    public void A_judged_run_starts_like_an_unjudged_one_and_the_judge_moves_only_the_generator()
+    {
+        using var dir = new TempDir();
+        string path = SaveJudge(dir, new LabelSet([Expression.Neutral, Expression.Anger, Expression.Happiness]));
+        using var set = RandomSet(16, 12);
+        var config = Quick() with { GradientClip = 1e9 };   // no clipping: one step's gradients compared term by term
+        using var plain = Trainer.Create(Small(ModelKind.Fersnet), config, ThreeClasses);
+        using var judged = Trainer.Create(Small(ModelKind.Fersnet), config with { JudgeFrom = path, Losses = new LossWeights { Judge = 1 } }, ThreeClasses);
+        // Loading the judge does not shift the run's random streams: same initial weights.
+        foreach (var ((name, a), (_, b)) in plain.Model.named_parameters().Zip(judged.Model.named_parameters()))
+            Assert.True(a.eq(b).all().item<bool>(), $"{name} starts differently");
+
+        manual_seed(7);   // the same dropout masks in both steps (the global stream is the process's)
+        var plainStep = plain.TrainStep(set.Images, set.Labels, synthesis: true);
+        manual_seed(7);
+        var judgedStep = judged.TrainStep(set.Images, set.Labels, synthesis: true);
+        Assert.DoesNotContain("g_judge", plainStep.Terms.Keys);
+        Assert.True(judgedStep.Terms["g_judge"] > 0);
+        Assert.Equal(plainStep.Terms["d_adv"], judgedStep.Terms["d_adv"], 6);                       // D's phase is untouched
+        var plainGrads = plain.Model.named_parameters().ToDictionary(p => p.name, p => p.parameter.grad!);
+        bool decoderMoved = judged.Model.named_parameters().Where(p => p.name.StartsWith("fes_decoder"))
+            .Any(p => !p.parameter.grad!.allclose(plainGrads[p.name], rtol: 1e-5, atol: 1e-8));
+        Assert.True(decoderMoved, "the judge's term must reach the generator");
+        // The recognition head still learns from real faces alone: the judge reads generated faces, not its logits.
+        foreach (var (name, parameter) in judged.Model.named_parameters().Where(p => p.name.StartsWith("fer_head")))
+            Assert.True(parameter.grad!.allclose(plainGrads[name], rtol: 1e-4, atol: 1e-7), $"{name}: {(parameter.grad! - plainGrads[name]).abs().max().item<float>()} of {plainGrads[name].abs().max().item<float>()}");
+    }
+
     [Fact]
     public void Classification_report_counts_correctly()
     {

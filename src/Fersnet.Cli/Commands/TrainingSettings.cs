@@ -77,6 +77,14 @@ public class TrainingSettings : CommandSettings
     [Description("Weight of the recognition branch's classification of re-drawn faces as their target (default 0: off).")]
     public double? RecognitionOfSynthesisWeight { get; init; }
 
+    [CommandOption("--judge <CHECKPOINT>")]
+    [Description("A separately trained recognition model (e.g. a FER2013 one) that, frozen, judges every re-drawn face: the generator is asked to draw faces it reads as the target (targets it has no class for are left out).")]
+    public string? Judge { get; init; }
+
+    [CommandOption("--judge-weight <W>")]
+    [Description("Weight of the --judge term (default 1).")]
+    public double? JudgeWeight { get; init; }
+
     [CommandOption("--cls-weight <W>")]
     [Description("Weight of D's expression classification (real faces for D, re-drawn ones for the generator; default 1).")]
     public double? ClassificationWeight { get; init; }
@@ -163,6 +171,7 @@ public class TrainingSettings : CommandSettings
         CycleShare = CycleShare is null or 1 ? null : CycleShare,
         ClassWeights = ClassWeights,
         InitFrom = InitFrom,
+        JudgeFrom = Judge,
         SelectionStart = SelectFrom,
         WeightAverageDecay = WeightAverageDecay,
         PairedShare = PairedShare,
@@ -172,6 +181,7 @@ public class TrainingSettings : CommandSettings
             Fer = FerWeight ?? Defaults.Losses.Fer,
             Classification = ClassificationWeight ?? Defaults.Losses.Classification,
             RecognitionOfSynthesis = RecognitionOfSynthesisWeight ?? Defaults.Losses.RecognitionOfSynthesis,
+            Judge = Judge is null ? JudgeWeight ?? Defaults.Losses.Judge : JudgeWeight ?? 1,
         },
         LabelSmoothing = LabelSmoothing ?? Defaults.LabelSmoothing,
         Augment = NoAugment ? AugmentConfig.None : new AugmentConfig { Erasing = Erase is { } p and not 0 ? new RandomErasing(p) : null },

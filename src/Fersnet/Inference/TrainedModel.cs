@@ -23,18 +23,7 @@ public sealed class TrainedModel : IDisposable
     /// <exception cref="CheckpointException">Missing, damaged or mismatched checkpoint; the message names the file.</exception>
     public static TrainedModel Load(string path, Device? device = null)
     {
-        var (header, sections) = Checkpoint.Load(path);
-        if (!sections.TryGetValue("model", out var weights)) throw new CheckpointException(path, "has no model weights");
-        var model = ModelFactory.Create(header.Model);
-        try
-        {
-            ModelState.Into(model, weights, "model weights");
-        }
-        catch (InvalidDataException e)
-        {
-            model.Dispose();
-            throw new CheckpointException(path, e.Message, e);
-        }
+        var (model, header) = Checkpoint.LoadModel(path);
         model.to(device ?? CPU).eval();
         return new TrainedModel(model, new LabelSet(header.Labels), header, path);
     }

@@ -82,6 +82,25 @@ public static class Checkpoint
         File.Move(temp, path, overwrite: true);
     }
 
+    /// <summary>The model a checkpoint holds, its weights loaded (on the CPU, in training mode), and its header.</summary>
+    /// <exception cref="CheckpointException">Missing, damaged or mismatched checkpoint; the message names the file.</exception>
+    public static (MultiTaskModel Model, CheckpointHeader Header) LoadModel(string path)
+    {
+        var (header, sections) = Load(path);
+        if (!sections.TryGetValue("model", out var weights)) throw new CheckpointException(path, "has no model weights");
+        var model = ModelFactory.Create(header.Model);
+        try
+        {
+            ModelState.Into(model, weights, "model weights");
+        }
+        catch (InvalidDataException e)
+        {
+            model.Dispose();
+            throw new CheckpointException(path, e.Message, e);
+        }
+        return (model, header);
+    }
+
     public static (CheckpointHeader Header, IReadOnlyDictionary<string, byte[]> Sections) Load(string path)
     {
         if (!File.Exists(path)) throw new CheckpointException(path, "does not exist");

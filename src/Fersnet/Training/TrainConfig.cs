@@ -26,6 +26,12 @@ public sealed record LossWeights
     /// </summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public double RecognitionOfSynthesis { get; init; }
+    /// <summary>
+    /// Expression classification of generated faces by a separately trained, frozen classifier
+    /// (<see cref="TrainConfig.JudgeFrom"/>, <see cref="ExpressionJudge"/>). 0: off, as before the term existed.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public double Judge { get; init; }
     /// <summary>Cycle reconstruction L1: source → target → source ≈ source.</summary>
     public double Cycle { get; init; } = 10;
     /// <summary>Identity L1 where the sampled target equals the source expression.</summary>
@@ -84,6 +90,12 @@ public sealed record TrainConfig
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? InitFrom { get; init; }
     /// <summary>
+    /// Checkpoint of the frozen expression classifier that judges generated faces (<see cref="LossWeights.Judge"/>);
+    /// null: none.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? JudgeFrom { get; init; }
+    /// <summary>
     /// Share of a synthesis batch whose target expression is drawn among the expressions the face's subject shows in
     /// other training faces, with the paired L1 against one of those faces (<see cref="LossWeights.Paired"/>); the rest
     /// draw a target uniformly. 0: every target uniform and no paired loss (as before the option existed).
@@ -117,6 +129,8 @@ public sealed record TrainConfig
         if (PairedShare is < 0 or > 1) throw new ArgumentException("paired share must be in [0, 1]");
         if (SelectionStart is < 0 or > 1) throw new ArgumentException("selection start must be in [0, 1]");
         if (WeightAverageDecay is { } decay && (decay <= 0 || decay >= 1)) throw new ArgumentException("weight-average decay must be in (0, 1)");
+        if (Losses.Judge < 0) throw new ArgumentException("the judge's weight must not be negative");
+        if (Losses.Judge > 0 && JudgeFrom is null) throw new ArgumentException("a judge's weight needs a judge (its checkpoint)");
         if (LabelSmoothing is < 0 or >= 1) throw new ArgumentException("label smoothing must be in [0, 1)");
         Augment.Erasing?.Validate();
     }

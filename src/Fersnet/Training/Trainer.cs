@@ -17,7 +17,7 @@ public sealed record BatchProgress(int Epoch, int Batch, int Batches, double Ima
 /// discriminator (real vs generated faces, expression of real faces), generator and recognition (FER
 /// cross-entropy plus the synthesis losses: adversarial, target-expression classification, cycle and identity
 /// L1, the paired L1 against a real face of the same subject with the target expression where the data has one,
-/// and the attention mask's sparsity and smoothness for decoders with a mask), logging. Checkpoints hold everything needed to resume.
+/// a frozen, separately trained judge's classification of generated faces when the run names one, and the attention mask's sparsity and smoothness for decoders with a mask), logging. Checkpoints hold everything needed to resume.
 /// </summary>
 public sealed class Trainer : IDisposable
 {
@@ -54,6 +54,7 @@ public sealed class Trainer : IDisposable
     private readonly Augmenter augmenter;
     private Tensor? classWeights;
     private PairedFaces? pairedFaces;
+    private readonly ExpressionJudge? judge;
 
     private Trainer(ModelConfig modelConfig, TrainConfig config, LabelSet labels, DataConfig? data, Device? device)
     {
@@ -66,6 +67,9 @@ public sealed class Trainer : IDisposable
         Labels = labels;
         Data = data;
         Device = device ?? CPU;
+        // Loaded before the seed is set: building the judge draws random initial weights, which must not shift the run's streams.
+        if (config.JudgeFrom is { } judgePath && config.Losses.Judge > 0 && modelConfig.HasSynthesis)
+            judge = ExpressionJudge.Load(judgePath, labels, Device);
         // One seed decides initial weights, shuffling, augmentation, sampled targets and dropout.
         manual_seed(config.Seed);
         Model = ModelFactory.Create(modelConfig).to(Device);
@@ -339,6 +343,12 @@ public sealed class Trainer : IDisposable
                 generator += w.RecognitionOfSynthesis * recognised;
                 Record("g_fer", recognised);
             }
+            if (judge is not null)
+            {
+                var judged = judge.Loss(xFake, targetLabel);
+                generator += w.Judge * judged;
+                Record("g_judge", judged);
+            }
             if (xReference is not null)
             {
                 var paired = Losses.MaskedL1(xFake, xReference, given!.HasReference);
@@ -460,5 +470,6 @@ public sealed class Trainer : IDisposable
         optimizer.Dispose();
         discriminatorOptimizer?.Dispose();
         classWeights?.Dispose();
+        judge?.Dispose();
     }
 }
