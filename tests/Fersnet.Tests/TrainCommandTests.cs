@@ -85,11 +85,12 @@ public class TrainCommandTests
         Assert.True(judge.ExitCode == 0, judge.Output);
         string judgePath = dir.Combine("judge", "best.ckpt");
         var trained = CliRunner.Run("train", "--data", data, "--model", "fersnet", "--decoder", "skip", "--epochs", "1", "--batch-size", "8",
-            "--width", "8", "--judge", judgePath, "--judge-weight", "2", "--out", dir.Combine("run"));
+            "--width", "8", "--judge", judgePath, "--judge-weight", "2", "--judge-blur", "1", "--out", dir.Combine("run"));
         Assert.True(trained.ExitCode == 0, trained.Output);
         var (header, _) = Checkpoint.Load(dir.Combine("run", "last.ckpt"));
         Assert.Equal(judgePath, header.Train.JudgeFrom);
         Assert.Equal(2, header.Train.Losses.Judge);
+        Assert.Equal(1, header.Train.JudgeBlur);
         Assert.True(header.History[^1].Terms["g_judge"] > 0);
 
         var weightOnly = CliRunner.Run("train", "--data", data, "--model", "fersnet", "--judge-weight", "1", "--out", dir.Combine("wrong"));

@@ -352,6 +352,29 @@ public class TrainingTests
     }
 
     [Fact]
+    public void The_judge_sees_faces_through_a_blur_that_keeps_flat_faces_and_smooths_marks()
+    {
+        using var dir = new TempDir();
+        string path = SaveJudge(dir, new LabelSet([Expression.Neutral, Expression.Anger, Expression.Happiness]));
+        using var kernel = ExpressionJudge.GaussianKernel(1);
+        Assert.Equal([1L, 1, 5, 5], kernel.shape);
+        Assert.Equal(1f, kernel.sum().item<float>(), 5);
+        Assert.True(kernel.allclose(kernel.flip(2)) && kernel.allclose(kernel.transpose(2, 3)));
+
+        using var sharp = ExpressionJudge.Load(path, ThreeClasses, CPU);
+        using var blurred = ExpressionJudge.Load(path, ThreeClasses, CPU, blurSigma: 1);
+        using var scope = NewDisposeScope();
+        var targets = tensor(new long[] { 0, 1 });
+        var flat = full([2, 1, 32, 32], 0.3f);                                               // a blur leaves it as it is, borders included
+        Assert.Equal(sharp.Loss(flat, targets).item<float>(), blurred.Loss(flat, targets).item<float>(), 4);
+        var marks = (arange(32).remainder(2).to(ScalarType.Float32) * 2 - 1).view(1, 1, 1, 32).expand(2, 1, 32, 32);   // 1-pixel stripes
+        var smoothed = ExpressionJudge.GaussianKernel(1);
+        var marksBlurred = nn.functional.conv2d(nn.functional.pad(marks, [2, 2, 2, 2], PaddingModes.Replicate), smoothed);
+        Assert.True(marksBlurred.narrow(3, 2, 28).abs().max().item<float>() < 0.05f, "a blur of 1 pixel all but removes 1-pixel stripes of amplitude 1");
+        Assert.Equal(sharp.Loss(marksBlurred, targets).item<float>(), blurred.Loss(marks, targets).item<float>(), 4);
+    }
+
+    [Fact]
     public void A_judged_run_starts_like_an_unjudged_one_and_the_judge_moves_only_the_generator()
     {
         using var dir = new TempDir();

@@ -85,6 +85,10 @@ public class TrainingSettings : CommandSettings
     [Description("Weight of the --judge term (default 1).")]
     public double? JudgeWeight { get; init; }
 
+    [CommandOption("--judge-blur <SIGMA>")]
+    [Description("The --judge sees re-drawn faces through a Gaussian blur of SIGMA pixels, so pixel-scale marks that fool it do not pay (default 0: none).")]
+    public double? JudgeBlur { get; init; }
+
     [CommandOption("--cls-weight <W>")]
     [Description("Weight of D's expression classification (real faces for D, re-drawn ones for the generator; default 1).")]
     public double? ClassificationWeight { get; init; }
@@ -172,6 +176,7 @@ public class TrainingSettings : CommandSettings
         ClassWeights = ClassWeights,
         InitFrom = InitFrom,
         JudgeFrom = Judge,
+        JudgeBlur = JudgeBlur ?? Defaults.JudgeBlur,
         SelectionStart = SelectFrom,
         WeightAverageDecay = WeightAverageDecay,
         PairedShare = PairedShare,

@@ -12,26 +12,29 @@ namespace Fersnet.Training;
 /// own recognition branch (trained on the same faces as the generator), a judge trained on another, larger dataset
 /// rewards what faces in general show for an expression, not the marks of one dataset. The judge stays in eval mode with
 /// frozen weights: the gradient reaches the generator through the faces only. Targets the judge has no class for (e.g.
-/// contempt for a FER2013 judge) are left out of the term; faces are resized to the judge's input side.
+/// contempt for a FER2013 judge) are left out of the term; faces are resized to the judge's input side, and may be
+/// seen through a Gaussian blur, so that pixel-scale marks which fool this one classifier do not pay.
 /// </summary>
 public sealed class ExpressionJudge : IDisposable
 {
     private readonly MultiTaskModel judge;
     private readonly Tensor judgeClass;   // (classes) the judge's index of each of the trainer's classes; -1: unknown to it
     private readonly long side;
+    private readonly Tensor? blur;        // (1,1,k,k) Gaussian kernel; null: no blur
 
     /// <summary>The trainer's classes the judge knows.</summary>
     public IReadOnlyList<Expression> Known { get; }
 
-    private ExpressionJudge(MultiTaskModel judge, Tensor judgeClass, IReadOnlyList<Expression> known)
+    private ExpressionJudge(MultiTaskModel judge, Tensor judgeClass, IReadOnlyList<Expression> known, Tensor? blur)
     {
-        (this.judge, this.judgeClass, Known) = (judge, judgeClass, known);
+        (this.judge, this.judgeClass, Known, this.blur) = (judge, judgeClass, known, blur);
         side = judge.Config.ImageSize;
     }
 
     /// <summary>Loads the judge from a checkpoint for a trainer whose classes are <paramref name="labels"/>.</summary>
     /// <exception cref="CheckpointException">The checkpoint cannot be used, or its classes share none with <paramref name="labels"/>.</exception>
-    public static ExpressionJudge Load(string path, LabelSet labels, Device device)
+    /// <param name="blurSigma">standard deviation in pixels of the blur the judge sees faces through; 0: none</param>
+    public static ExpressionJudge Load(string path, LabelSet labels, Device device, double blurSigma = 0)
     {
         var (model, header) = Checkpoint.LoadModel(path);
         var judgeLabels = new LabelSet(header.Labels);
@@ -44,7 +47,24 @@ public sealed class ExpressionJudge : IDisposable
         model.to(device).eval();
         foreach (var parameter in model.parameters()) parameter.requires_grad = false;
         var index = labels.Classes.Select(c => judgeLabels.Classes.Contains(c) ? (long)judgeLabels.IndexOf(c) : -1L).ToArray();
-        return new ExpressionJudge(model, tensor(index, ScalarType.Int64, device), known);
+        return new ExpressionJudge(model, tensor(index, ScalarType.Int64, device), known, blurSigma > 0 ? GaussianKernel(blurSigma).to(device) : null);
+    }
+
+    /// <summary>(1,1,k,k) a normalised Gaussian kernel of <paramref name="sigma"/> pixels, k = 2·⌈2σ⌉ + 1.</summary>
+    public static Tensor GaussianKernel(double sigma)
+    {
+        int radius = (int)Math.Ceiling(2 * sigma);
+        var weights = Enumerable.Range(-radius, 2 * radius + 1).Select(i => (float)Math.Exp(-i * i / (2 * sigma * sigma))).ToArray();
+        using var row = tensor(weights) / weights.Sum();                                 // (k)
+        return row.outer(row).view(1, 1, 2 * radius + 1, 2 * radius + 1);              // (1,1,k,k)
+    }
+
+    /// <summary>(B,1,H,W) the faces blurred, their borders repeated outward.</summary>
+    private Tensor Blurred(Tensor faces)
+    {
+        if (blur is null) return faces;
+        long radius = blur.shape[^1] / 2;
+        return conv2d(pad(faces, [radius, radius, radius, radius], PaddingModes.Replicate), blur);
     }
 
     /// <summary>Mean cross-entropy of the judge's reading of <paramref name="faces"/> against <paramref name="targets"/>,
@@ -53,7 +73,8 @@ public sealed class ExpressionJudge : IDisposable
     /// <param name="targets">(B) target classes, indices into the trainer's label set</param>
     public Tensor Loss(Tensor faces, Tensor targets)
     {
-        var x = faces.shape[^1] == side ? faces : interpolate(faces, [side, side], mode: InterpolationMode.Bilinear, align_corners: false);
+        var x = Blurred(faces);                                                         // (B,1,H,W)
+        if (x.shape[^1] != side) x = interpolate(x, [side, side], mode: InterpolationMode.Bilinear, align_corners: false);
         var logits = judge.call(x, null).FerLogits;                                    // (B,judge classes)
         var target = judgeClass.index_select(0, targets);                               // (B) -1: unknown to the judge
         var known = target.ge(0).to(ScalarType.Float32);                                // (B)

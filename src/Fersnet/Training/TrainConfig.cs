@@ -96,6 +96,12 @@ public sealed record TrainConfig
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? JudgeFrom { get; init; }
     /// <summary>
+    /// Standard deviation in pixels of the Gaussian blur the judge sees generated faces through: what a blur removes
+    /// (pixel-scale marks that fool one classifier) no longer pays. 0: the faces as drawn.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public double JudgeBlur { get; init; }
+    /// <summary>
     /// Share of a synthesis batch whose target expression is drawn among the expressions the face's subject shows in
     /// other training faces, with the paired L1 against one of those faces (<see cref="LossWeights.Paired"/>); the rest
     /// draw a target uniformly. 0: every target uniform and no paired loss (as before the option existed).
@@ -130,6 +136,8 @@ public sealed record TrainConfig
         if (SelectionStart is < 0 or > 1) throw new ArgumentException("selection start must be in [0, 1]");
         if (WeightAverageDecay is { } decay && (decay <= 0 || decay >= 1)) throw new ArgumentException("weight-average decay must be in (0, 1)");
         if (Losses.Judge < 0) throw new ArgumentException("the judge's weight must not be negative");
+        if (JudgeBlur is < 0 or > 5) throw new ArgumentException("the judge's blur must be in [0, 5] pixels");
+        if (JudgeBlur > 0 && JudgeFrom is null) throw new ArgumentException("the judge's blur needs a judge (its checkpoint)");
         if (Losses.Judge > 0 && JudgeFrom is null) throw new ArgumentException("a judge's weight needs a judge (its checkpoint)");
         if (LabelSmoothing is < 0 or >= 1) throw new ArgumentException("label smoothing must be in [0, 1)");
         Augment.Erasing?.Validate();

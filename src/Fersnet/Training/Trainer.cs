@@ -69,7 +69,7 @@ public sealed class Trainer : IDisposable
         Device = device ?? CPU;
         // Loaded before the seed is set: building the judge draws random initial weights, which must not shift the run's streams.
         if (config.JudgeFrom is { } judgePath && config.Losses.Judge > 0 && modelConfig.HasSynthesis)
-            judge = ExpressionJudge.Load(judgePath, labels, Device);
+            judge = ExpressionJudge.Load(judgePath, labels, Device, config.JudgeBlur);
         // One seed decides initial weights, shuffling, augmentation, sampled targets and dropout.
         manual_seed(config.Seed);
         Model = ModelFactory.Create(modelConfig).to(Device);
