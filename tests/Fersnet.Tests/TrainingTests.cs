@@ -314,10 +314,10 @@ public class TrainingTests
     }
 
     /// <summary>A judge checkpoint: a small single-task model (untrained, 32 px) of <paramref name="labels"/>.</summary>
-    private static string SaveJudge(TempDir dir, LabelSet labels)
+    private static string SaveJudge(TempDir dir, LabelSet labels, string name = "judge.ckpt")
     {
         using var judge = Trainer.Create(new ModelConfig(ModelKind.Single, 32, 8, false, labels.Count), Quick() with { Seed = 9 }, labels);
-        string path = dir.Combine("judge.ckpt");
+        string path = dir.Combine(name);
         judge.SaveCheckpoint(path, includeTrainingState: false);
         return path;
     }
@@ -346,7 +346,7 @@ public class TrainingTests
         Assert.Equal([0f, 0f], perFace[2..]);                                                         // surprise: unknown to the judge
         Assert.Equal(0f, judge.Loss(faces.detach().narrow(0, 2, 2), targets.narrow(0, 2, 2)).item<float>());
 
-        var unrelated = SaveJudge(new TempDir(), new LabelSet([Expression.Neutral, Expression.Contempt]));
+        var unrelated = SaveJudge(dir, new LabelSet([Expression.Neutral, Expression.Contempt]), "unrelated.ckpt");
         var e = Assert.Throws<CheckpointException>(() => ExpressionJudge.Load(unrelated, ThreeClasses, CPU));
         Assert.Contains("none of the classes trained", e.Message);
     }
@@ -368,8 +368,7 @@ public class TrainingTests
         var flat = full([2, 1, 32, 32], 0.3f);                                               // a blur leaves it as it is, borders included
         Assert.Equal(sharp.Loss(flat, targets).item<float>(), blurred.Loss(flat, targets).item<float>(), 4);
         var marks = (arange(32).remainder(2).to(ScalarType.Float32) * 2 - 1).view(1, 1, 1, 32).expand(2, 1, 32, 32);   // 1-pixel stripes
-        var smoothed = ExpressionJudge.GaussianKernel(1);
-        var marksBlurred = nn.functional.conv2d(nn.functional.pad(marks, [2, 2, 2, 2], PaddingModes.Replicate), smoothed);
+        var marksBlurred = nn.functional.conv2d(nn.functional.pad(marks, [2, 2, 2, 2], PaddingModes.Replicate), kernel);
         Assert.True(marksBlurred.narrow(3, 2, 28).abs().max().item<float>() < 0.05f, "a blur of 1 pixel all but removes 1-pixel stripes of amplitude 1");
         Assert.Equal(sharp.Loss(marksBlurred, targets).item<float>(), blurred.Loss(marks, targets).item<float>(), 4);
     }

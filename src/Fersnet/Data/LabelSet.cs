@@ -25,6 +25,9 @@ public sealed record LabelSet
         throw new KeyNotFoundException($"{expression.Name()} is not one of this model's classes ({string.Join(", ", Names)})");
     }
 
+    /// <summary>For each of these classes, its index in <paramref name="other"/>; -1 where <paramref name="other"/> lacks it.</summary>
+    public int[] IndicesIn(LabelSet other) => Classes.Select(e => other.Classes.Contains(e) ? other.IndexOf(e) : -1).ToArray();
+
     public IReadOnlyList<string> Names => Classes.Select(c => c.Name()).ToArray();
 
     public bool Equals(LabelSet? other) => other is not null && Classes.SequenceEqual(other.Classes);

@@ -38,7 +38,8 @@ public sealed class ExpressionJudge : IDisposable
     {
         var (model, header) = Checkpoint.LoadModel(path);
         var judgeLabels = new LabelSet(header.Labels);
-        var known = labels.Classes.Where(judgeLabels.Classes.Contains).ToArray();
+        int[] index = labels.IndicesIn(judgeLabels);
+        var known = labels.Classes.Where((_, i) => index[i] >= 0).ToArray();
         if (known.Length == 0)
         {
             model.Dispose();
@@ -46,16 +47,16 @@ public sealed class ExpressionJudge : IDisposable
         }
         model.to(device).eval();
         foreach (var parameter in model.parameters()) parameter.requires_grad = false;
-        var index = labels.Classes.Select(c => judgeLabels.Classes.Contains(c) ? (long)judgeLabels.IndexOf(c) : -1L).ToArray();
-        return new ExpressionJudge(model, tensor(index, ScalarType.Int64, device), known, blurSigma > 0 ? GaussianKernel(blurSigma).to(device) : null);
+        return new ExpressionJudge(model, tensor(index.Select(i => (long)i).ToArray(), ScalarType.Int64, device), known, blurSigma > 0 ? GaussianKernel(blurSigma).to(device) : null);
     }
 
     /// <summary>(1,1,k,k) a normalised Gaussian kernel of <paramref name="sigma"/> pixels, k = 2·⌈2σ⌉ + 1.</summary>
     public static Tensor GaussianKernel(double sigma)
     {
         int radius = (int)Math.Ceiling(2 * sigma);
-        var weights = Enumerable.Range(-radius, 2 * radius + 1).Select(i => (float)Math.Exp(-i * i / (2 * sigma * sigma))).ToArray();
-        using var row = tensor(weights) / weights.Sum();                                 // (k)
+        var weights = Enumerable.Range(-radius, 2 * radius + 1).Select(i => Math.Exp(-i * i / (2 * sigma * sigma))).ToArray();
+        double sum = weights.Sum();
+        using var row = tensor(weights.Select(w => (float)(w / sum)).ToArray());          // (k), sums to 1
         return row.outer(row).view(1, 1, 2 * radius + 1, 2 * radius + 1);              // (1,1,k,k)
     }
 

@@ -33,7 +33,7 @@ public static class WarmStart
         bool freshDecoder = model.Config.HasSynthesis && header.Model.Decoder != model.Config.Decoder;
         var sourceLabels = new LabelSet(header.Labels);
         // For each of this run's classes, its row in the source (-1: the source never learned it).
-        int[] sourceRow = labels.Classes.Select(e => sourceLabels.Classes.Contains(e) ? sourceLabels.IndexOf(e) : -1).ToArray();
+        int[] sourceRow = labels.IndicesIn(sourceLabels);
         if (sourceRow.All(r => r < 0))
             throw new CheckpointException(path, $"shares no expression with this run ({string.Join(", ", sourceLabels.Names)} vs {string.Join(", ", labels.Names)})");
         if (!sections.TryGetValue("model", out var modelState)) throw new CheckpointException(path, "has no model weights");
