@@ -93,6 +93,9 @@ public static class FersnetCli
         config.AddCommand<EvaluateSynthesisCommand>("evaluate-synthesis")
             .WithDescription("Measure a synthesis model on held-out subjects: expression score by an independent classifier, distance to the real target face, Fréchet distance.")
             .WithExample("evaluate-synthesis", "--checkpoint", "runs/ck-synthesis/last.ckpt", "--classifier", "runs/ck-single/best.ckpt", "--data", "../shared/data/ckplus48");
+        config.AddCommand<ExportCommand>("export")
+            .WithDescription("Write a checkpoint's weights alone (model, and discriminator when there is one) to a small file for models/ or a warm start.")
+            .WithExample("export", "--checkpoint", "runs/ck-synthesis/last.ckpt", "--out", "models/my-synthesis.ckpt");
         config.AddCommand<EvaluateCommand>("evaluate")
             .WithDescription("Accuracy, macro-F1, per-class recall/precision and confusion matrix of a checkpoint on a dataset.")
             .WithExample("evaluate", "--checkpoint", "runs/ck-fersnet/best.ckpt", "--data", "../shared/data/ckplus48");

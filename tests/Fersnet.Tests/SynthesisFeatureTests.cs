@@ -277,12 +277,29 @@ public class SynthesisFeatureTests
         Assert.Contains("face-api.js", section);
         Assert.Contains("<!-- BEGIN generated: synthesis -->", section);
         Assert.Contains("evaluate-synthesis", section);
+        // Console and notebook draw the same tables: the overall row's L1 in both, the total bold in the notebook.
+        string allL1 = truth[^1].GetProperty("redrawnL1").GetDouble().ToString("F3", System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Contains(allL1, result.Output);
+        Assert.Contains($"| **all** | {truth[^1].GetProperty("pairs").GetInt32()} | {allL1} |", section);
 
         // A classifier trained on every subject has seen the test subjects: refused, on one line.
         string leaky = TrainTiny(dir, data, "single", "leaky", "--val-split", "0");
         var refused = CliRunner.Run("evaluate-synthesis", "--checkpoint", generator, "--classifier", leaky, "--data", data, "--out", dir.Combine("grids"));
         Assert.Equal(1, refused.ExitCode);
         Assert.Contains("test subjects", refused.Output);
+    }
+
+    [Fact]
+    public void A_text_table_is_one_table_for_notebook_and_console_with_the_total_in_bold()
+    {
+        var table = new Fersnet.Lab.Reporting.TextTable(["target", "score"], [["anger", "50.0%"], ["all", "[60.0%]"]]);
+        Assert.Equal("| target | score |\n|---|---|\n| anger | 50.0% |\n| **all** | [60.0%] |\n", table.ToMarkdown().ReplaceLineEndings("\n"));
+        var written = new StringWriter();
+        var console = Spectre.Console.AnsiConsole.Create(new Spectre.Console.AnsiConsoleSettings { Out = new Spectre.Console.AnsiConsoleOutput(written), Ansi = Spectre.Console.AnsiSupport.No });
+        console.Write(Fersnet.Cli.ConsoleTables.From(table));   // cells are text, not markup: the brackets stay
+        Assert.Contains("[60.0%]", written.ToString());
+        Assert.Contains("anger", written.ToString());
+        Assert.Throws<ArgumentException>(() => new Fersnet.Lab.Reporting.TextTable(["a", "b"], [["only one"]]).ToMarkdown());
     }
 
     [Fact]

@@ -77,6 +77,22 @@ public class TrainCommandTests
     }
 
     [Fact]
+    public void The_paired_weight_reaches_the_saved_config_and_needs_paired_targets()
+    {
+        using var dir = new TempDir();
+        string data = Fixtures.TinyCkPlus(dir.Combine("ck"));
+        var trained = CliRunner.Run("train", "--data", data, "--model", "fersnet", "--decoder", "skip", "--epochs", "1", "--batch-size", "8",
+            "--width", "8", "--paired-share", "0.8", "--paired-weight", "12", "--out", dir.Combine("run"));
+        Assert.True(trained.ExitCode == 0, trained.Output);
+        var (header, _) = Checkpoint.Load(dir.Combine("run", "last.ckpt"));
+        Assert.Equal(12, header.Train.Losses.Paired);
+        Assert.Equal(5, new LossWeights().Resolved().Paired);
+        var alone = CliRunner.Run("train", "--data", data, "--model", "fersnet", "--paired-weight", "12", "--out", dir.Combine("wrong"));
+        Assert.Equal(2, alone.ExitCode);
+        Assert.Contains("needs paired targets", alone.Output);
+    }
+
+    [Fact]
     public void A_judge_reaches_the_saved_config_and_its_term_the_history()
     {
         using var dir = new TempDir();
@@ -100,6 +116,42 @@ public class TrainCommandTests
         Assert.Equal(1, missing.ExitCode);
         Assert.Contains("none.ckpt: does not exist", missing.Output);
         Assert.DoesNotContain("   at ", missing.Output);
+    }
+
+    [Fact]
+    public void Export_keeps_the_weights_a_warm_start_reads_and_nothing_a_resume_needs()
+    {
+        using var dir = new TempDir();
+        string data = Fixtures.TinyCkPlus(dir.Combine("ck"));
+        var trained = CliRunner.Run("train", "--data", data, "--model", "fersnet", "--decoder", "skip", "--epochs", "1", "--batch-size", "8",
+            "--width", "8", "--out", dir.Combine("run"));
+        Assert.True(trained.ExitCode == 0, trained.Output);
+        string last = dir.Combine("run", "last.ckpt"), exported = dir.Combine("models", "small.ckpt");
+
+        var export = CliRunner.Run("export", "--checkpoint", last, "--out", exported);
+        Assert.True(export.ExitCode == 0, export.Output);
+        Assert.Contains("model and discriminator weights", export.Output);
+        var (lastHeader, lastSections) = Checkpoint.Load(last);
+        var (header, sections) = Checkpoint.Load(exported);
+        Assert.Equal(["discriminator", "model"], sections.Keys.Order());
+        Assert.Equal(lastSections["model"], sections["model"]);
+        Assert.Equal(lastSections["discriminator"], sections["discriminator"]);
+        Assert.Equal(lastHeader.Epoch, header.Epoch);
+        Assert.True(new FileInfo(exported).Length < new FileInfo(last).Length / 2);
+
+        // It warm-starts generator and discriminator alike, but is not a run to resume.
+        var warm = CliRunner.Run("train", "--data", data, "--model", "fersnet", "--decoder", "skip", "--epochs", "1", "--batch-size", "8",
+            "--width", "8", "--init", exported, "--out", dir.Combine("warm"));
+        Assert.True(warm.ExitCode == 0, warm.Output);
+        Assert.Contains("(discriminator too)", warm.Output);
+        var resume = Assert.Throws<CheckpointException>(() => Trainer.Resume(exported));
+        Assert.Contains("small.ckpt: section 'optimizer' is missing", resume.Message);
+
+        var missing = CliRunner.Run("export", "--checkpoint", dir.Combine("none.ckpt"), "--out", dir.Combine("x.ckpt"));
+        Assert.Equal(1, missing.ExitCode);
+        Assert.Contains("none.ckpt: does not exist", missing.Output);
+        Assert.Equal(2, CliRunner.Run("export", "--checkpoint", last).ExitCode);
+        Assert.Equal(2, CliRunner.Run("export", "--checkpoint", last, "--out", last).ExitCode);
     }
 
     [Fact]

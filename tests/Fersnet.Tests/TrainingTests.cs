@@ -352,6 +352,19 @@ public class TrainingTests
     }
 
     [Fact]
+    public void Loading_a_model_leaves_the_global_random_stream_as_it_was()
+    {
+        using var dir = new TempDir();
+        string path = SaveJudge(dir, ThreeClasses);
+        manual_seed(3);
+        using var expected = rand(8);
+        manual_seed(3);
+        Checkpoint.LoadModel(path).Model.Dispose();
+        using var drawn = rand(8);
+        Assert.True(drawn.eq(expected).all().item<bool>(), "building the loaded modules must not consume the global stream");
+    }
+
+    [Fact]
     public void The_judge_sees_faces_through_a_blur_that_keeps_flat_faces_and_smooths_marks()
     {
         using var dir = new TempDir();

@@ -144,26 +144,12 @@ public sealed class EvaluateSynthesisCommand(IAnsiConsole console) : Command<Eva
         return seen.Length == 0 ? null : seen;
     }
 
-    private void Render(FaceJudgement j)
-    {
-        string Pct(double? v) => v is { } x ? $"{x * 100:F1}%" : "–";
-        var table = new Table().Border(TableBorder.Rounded).AddColumns("target", "seen: re-drawn", "real", "same person: re-drawn", "input", "false matches: re-drawn", "input", "identified: re-drawn", "input");
-        foreach (var s in j.Scores)
-            table.AddRow(s.Target, $"{Pct(s.ExpressionSeen)} ({s.Drawn})", $"{Pct(s.RealExpressionSeen)} ({s.Real})", $"{Pct(s.PersonRecognised)} ({s.IdentityPairs})", Pct(s.InputRecognised),
-                Pct(s.OthersMatched), Pct(s.InputOthersMatched), Pct(s.Identified), Pct(s.InputIdentified));
-        console.Write(table);
-    }
+    private void Render(FaceJudgement judgement) => console.Write(ConsoleTables.From(SynthesisReport.FaceJudgeTable(judgement)));
 
     private void Render(SynthesisMetrics m)
     {
-        var table = new Table().Border(TableBorder.Rounded).AddColumns("target", "re-drawn", "expression score", "classifier on real");
-        foreach (var s in m.Scores)
-            table.AddRow(s.Target, s.Drawn.ToString(), $"{s.Score * 100:F1}%", s.RealAccuracy is { } r ? $"{r * 100:F1}% ({s.RealCount})" : "–");
-        console.Write(table);
-        var truth = new Table().Border(TableBorder.Rounded).AddColumns("target", "pairs", "L1 re-drawn", "L1 input", "L1 mean face", "SSIM re-drawn", "SSIM input", "SSIM mean face");
-        foreach (var t in m.Truth)
-            truth.AddRow(t.Target, t.Pairs.ToString(), $"{t.RedrawnL1:F3}", $"{t.InputL1:F3}", $"{t.MeanFaceL1:F3}", $"{t.RedrawnSsim:F3}", $"{t.InputSsim:F3}", $"{t.MeanFaceSsim:F3}");
-        console.Write(truth);
+        console.Write(ConsoleTables.From(SynthesisReport.ScoreTable(m)));
+        console.Write(ConsoleTables.From(SynthesisReport.TruthTable(m)));
         console.MarkupLineInterpolated($"Fréchet distance real vs re-drawn {m.FrechetRedrawn:F2} (real test vs real train {m.FrechetRealTrain:F2}); goals: expression score {(m.ScoreGoalMet ? "met" : "not met")}, closer than baselines {(m.TruthGoalMet ? "met" : "not met")}");
     }
 }

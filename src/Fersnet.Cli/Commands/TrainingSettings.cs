@@ -73,6 +73,10 @@ public class TrainingSettings : CommandSettings
     [Description("Share of each synthesis batch whose target is one of the expressions its subject shows in other training faces, with a paired L1 against that real face (datasets with subjects, e.g. CK+; default 0: off).")]
     public double PairedShare { get; init; }
 
+    [CommandOption("--paired-weight <W>")]
+    [Description("Weight of the paired L1 against the subject's real face with the target (default 5; needs --paired-share).")]
+    public double? PairedWeight { get; init; }
+
     [CommandOption("--fer-on-synthesis-weight <W>")]
     [Description("Weight of the recognition branch's classification of re-drawn faces as their target (default 0: off).")]
     public double? RecognitionOfSynthesisWeight { get; init; }
@@ -187,6 +191,7 @@ public class TrainingSettings : CommandSettings
             Classification = ClassificationWeight ?? Defaults.Losses.Classification,
             RecognitionOfSynthesis = RecognitionOfSynthesisWeight ?? Defaults.Losses.RecognitionOfSynthesis,
             Judge = Judge is null ? JudgeWeight ?? Defaults.Losses.Judge : JudgeWeight ?? 1,
+            Paired = PairedWeight ?? Defaults.Losses.Paired,
         },
         LabelSmoothing = LabelSmoothing ?? Defaults.LabelSmoothing,
         Augment = NoAugment ? AugmentConfig.None : new AugmentConfig { Erasing = Erase is { } p and not 0 ? new RandomErasing(p) : null },

@@ -43,30 +43,46 @@ public sealed record SynthesisReport(string Name, string Command, string Generat
         File.WriteAllText(path, JsonSerializer.Serialize(document, new JsonSerializerOptions(FersnetJson.Options) { WriteIndented = true }) + "\n");
     }
 
+    /// <summary>Per target: re-drawn faces, the share the classifier labels as the target, its recall on real faces.</summary>
+    public static TextTable ScoreTable(SynthesisMetrics m) => new(
+        ["target", "re-drawn faces", "expression score", "classifier on real faces (n)"],
+        m.Scores.Select(s => (IReadOnlyList<string>)
+            [s.Target, s.Drawn.ToString(Inv), Pct(s.Score), $"{(s.RealAccuracy is { } r ? Pct(r) : "–")} ({s.RealCount.ToString(Inv)})"]).ToArray());
+
+    /// <summary>Per target: L1 and SSIM of the re-drawn face, the unchanged input and the class's mean face to the real target face.</summary>
+    public static TextTable TruthTable(SynthesisMetrics m) => new(
+        ["target", "pairs", "L1 re-drawn", "L1 input", "L1 mean face", "SSIM re-drawn", "SSIM input", "SSIM mean face", "closer than both"],
+        m.Truth.Select(t => (IReadOnlyList<string>)
+            [t.Target, t.Pairs.ToString(Inv), F(t.RedrawnL1), F(t.InputL1), F(t.MeanFaceL1), F(t.RedrawnSsim), F(t.InputSsim), F(t.MeanFaceSsim), t.BeatsBaselines ? "yes" : "no"]).ToArray());
+
+    /// <summary>Per target: what the independent face models saw, each beside the real faces or the unchanged input.</summary>
+    public static TextTable FaceJudgeTable(FaceJudgement judge) => new(
+        ["target", "seen: re-drawn (n)", "seen: real (n)", "same person: re-drawn (pairs)", "same person: input", "false matches: re-drawn", "false matches: input", "identified: re-drawn", "identified: input"],
+        judge.Scores.Select(s => (IReadOnlyList<string>)
+            [s.Target, $"{Pct(s.ExpressionSeen)} ({s.Drawn.ToString(Inv)})", $"{Pct(s.RealExpressionSeen)} ({s.Real.ToString(Inv)})",
+             $"{Pct(s.PersonRecognised)} ({s.IdentityPairs.ToString(Inv)})", Pct(s.InputRecognised), Pct(s.OthersMatched), Pct(s.InputOthersMatched),
+             Pct(s.Identified), Pct(s.InputIdentified)]).ToArray());
+
+    private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+    private static string Pct(double? v) => v is { } x && !double.IsNaN(x) ? (x * 100).ToString("F1", Inv) + "%" : "–";
+    private static string F(double v) => Markdown.Number(v, 3);
+
     public string NotebookSection()
     {
-        var inv = CultureInfo.InvariantCulture;
-        string Pct(double v) => double.IsNaN(v) ? "–" : (v * 100).ToString("F1", inv) + "%";
-        string F(double v) => Markdown.Number(v, 3);
-        string Bold(string target) => target == "all" ? "**all**" : target;
         var m = Metrics;
         var section = Notebook.Section($"Expression synthesis: {Name}", Command, Provenance);
         section.AppendLine($"- Generator `{Generator}`, judged by the independently trained classifier `{Classifier}` (not the generator's own recognition branch)");
-        section.AppendLine(string.Create(inv, $"- Test: {m.TestFaces} faces of {m.TestSubjects} subjects held out of `{Data}` ({Holdout * 100:F0} % of the subjects, subject-grouped, seed {SplitSeed}); neither model trained on them. Each face re-drawn with every other expression."));
+        section.AppendLine(string.Create(Inv, $"- Test: {m.TestFaces} faces of {m.TestSubjects} subjects held out of `{Data}` ({Holdout * 100:F0} % of the subjects, subject-grouped, seed {SplitSeed}); neither model trained on them. Each face re-drawn with every other expression."));
         section.AppendLine();
         section.AppendLine("Expression score: the share of re-drawn faces the classifier labels as the target (goal: ≥ 85 % overall, ≥ 70 % per target), beside its recall on the real test faces of that expression:");
         section.AppendLine();
-        section.Append(Markdown.Table(["target", "re-drawn faces", "expression score", "classifier on real faces (n)"],
-            m.Scores.Select(s => (IReadOnlyList<string>)
-                [Bold(s.Target), s.Drawn.ToString(inv), Pct(s.Score), $"{(s.RealAccuracy is { } r ? Pct(r) : "–")} ({s.RealCount})"])));
+        section.Append(ScoreTable(m).ToMarkdown());
         section.AppendLine();
         section.AppendLine("Against the truth: a face of subject S re-drawn with t against S's real faces with t (pixels on a 0-1 scale; lower L1 and higher SSIM are closer), beside the unchanged input and the mean face of t over the training subjects (goal: closer than both, for every target):");
         section.AppendLine();
-        section.Append(Markdown.Table(["target", "pairs", "L1 re-drawn", "L1 input", "L1 mean face", "SSIM re-drawn", "SSIM input", "SSIM mean face", "closer than both"],
-            m.Truth.Select(t => (IReadOnlyList<string>)
-                [Bold(t.Target), t.Pairs.ToString(inv), F(t.RedrawnL1), F(t.InputL1), F(t.MeanFaceL1), F(t.RedrawnSsim), F(t.InputSsim), F(t.MeanFaceSsim), t.BeatsBaselines ? "yes" : "no"])));
+        section.Append(TruthTable(m).ToMarkdown());
         section.AppendLine();
-        section.AppendLine(string.Create(inv, $"Fréchet distance in the classifier's penultimate features ({m.FeatureDimension} dimensions) between the real test faces and the re-drawn ones: {m.FrechetRedrawn:F2}; between the real test faces and the real training faces, for scale: {m.FrechetRealTrain:F2}."));
+        section.AppendLine(string.Create(Inv, $"Fréchet distance in the classifier's penultimate features ({m.FeatureDimension} dimensions) between the real test faces and the re-drawn ones: {m.FrechetRedrawn:F2}; between the real test faces and the real training faces, for scale: {m.FrechetRealTrain:F2}."));
         section.AppendLine();
         section.AppendLine($"Goals: expression score {(ScoreGoalMet ? "**met**" : "**not met**")}; closer to the real target face than both baselines for every target {(TruthGoalMet ? "**met**" : "**not met**")}.");
         if (FaceJudge is { } judge) AppendFaceJudge(section, judge);
@@ -82,16 +98,10 @@ public sealed record SynthesisReport(string Name, string Command, string Generat
 
     private static void AppendFaceJudge(System.Text.StringBuilder section, FaceJudgement judge)
     {
-        var inv = CultureInfo.InvariantCulture;
-        string Pct(double? v) => v is { } x ? (x * 100).ToString("F1", inv) + "%" : "–";
         section.AppendLine();
-        section.AppendLine(string.Create(inv, $"Judged by independent face models, {judge.Judge} (not trained here, nor on CK+; real and re-drawn faces alike as 48x48 crops). Expression: the net's most probable expression is the target (it knows no contempt). Person: the re-drawn face of S against S's real faces with the target, called the same person (descriptor distance < {judge.SamePersonDistance:0.0#}); other people's real faces with the target called the same person (false matches: what a match means at this size); and S's face the nearest among every test subject's real faces with the target (identified). Each beside the unchanged input (aims: person recognised ≥ 60 %, target seen ≥ 70 %):"));
+        section.AppendLine(string.Create(Inv, $"Judged by independent face models, {judge.Judge} (not trained here, nor on CK+; real and re-drawn faces alike as 48x48 crops). Expression: the net's most probable expression is the target (it knows no contempt). Person: the re-drawn face of S against S's real faces with the target, called the same person (descriptor distance < {judge.SamePersonDistance:0.0#}); other people's real faces with the target called the same person (false matches: what a match means at this size); and S's face the nearest among every test subject's real faces with the target (identified). Each beside the unchanged input (aims: person recognised ≥ 60 %, target seen ≥ 70 %):"));
         section.AppendLine();
-        section.Append(Markdown.Table(["target", "seen: re-drawn (n)", "seen: real (n)", "same person: re-drawn (pairs)", "same person: input", "false matches: re-drawn", "false matches: input", "identified: re-drawn", "identified: input"],
-            judge.Scores.Select(s => (IReadOnlyList<string>)
-                [s.Target == "all" ? "**all**" : s.Target, $"{Pct(s.ExpressionSeen)} ({s.Drawn.ToString(inv)})", $"{Pct(s.RealExpressionSeen)} ({s.Real.ToString(inv)})",
-                 $"{Pct(s.PersonRecognised)} ({s.IdentityPairs.ToString(inv)})", Pct(s.InputRecognised), Pct(s.OthersMatched), Pct(s.InputOthersMatched),
-                 Pct(s.Identified), Pct(s.InputIdentified)])));
+        section.Append(FaceJudgeTable(judge).ToMarkdown());
         section.AppendLine();
         section.AppendLine($"Aims: person recognised {(judge.PersonGoalMet ? "**met**" : "**not met**")}; target seen {(judge.ExpressionGoalMet ? "**met**" : "**not met**")}.");
     }

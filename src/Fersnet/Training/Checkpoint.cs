@@ -3,6 +3,7 @@ using System.Text.Json;
 using Fersnet.Serialization;
 using Fersnet.Data;
 using Fersnet.Models;
+using TorchSharp;
 
 namespace Fersnet.Training;
 
@@ -82,13 +83,41 @@ public static class Checkpoint
         File.Move(temp, path, overwrite: true);
     }
 
-    /// <summary>The model a checkpoint holds, its weights loaded (on the CPU, in training mode), and its header.</summary>
+    /// <summary>The sections that are weights: what a warm start, <c>predict</c> and <c>synthesize</c> read.</summary>
+    public static readonly IReadOnlyList<string> WeightSections = ["model", "discriminator"];
+
+    /// <summary>
+    /// Writes the weights of <paramref name="source"/> alone (<see cref="WeightSections"/>, header unchanged) to
+    /// <paramref name="destination"/>: a run's last.ckpt without the optimiser, RNG and best-model states a resume
+    /// needs, small enough for models/, and with the discriminator a best.ckpt leaves out (a synthesis fine-tune
+    /// warm-started from it keeps the adversary the generator was trained against).
+    /// </summary>
+    /// <returns>The sections written.</returns>
+    /// <exception cref="CheckpointException">The source is missing, damaged or holds no model weights.</exception>
+    public static IReadOnlyList<string> Export(string source, string destination)
+    {
+        var (header, sections) = Load(source);
+        if (!sections.ContainsKey("model")) throw new CheckpointException(source, "has no model weights");
+        var kept = WeightSections.Where(sections.ContainsKey).ToDictionary(name => name, name => sections[name]);
+        Save(destination, header, kept);
+        return kept.Keys.ToArray();
+    }
+
+    /// <summary>The model a checkpoint holds, its weights loaded (on the CPU, in training mode), and its header; the
+    /// global random generator is left as it was.</summary>
     /// <exception cref="CheckpointException">Missing, damaged or mismatched checkpoint; the message names the file.</exception>
     public static (MultiTaskModel Model, CheckpointHeader Header) LoadModel(string path)
     {
         var (header, sections) = Load(path);
         if (!sections.TryGetValue("model", out var weights)) throw new CheckpointException(path, "has no model weights");
-        var model = ModelFactory.Create(header.Model);
+        // Building the modules draws initial weights (overwritten at once) from the global generator: put it back, so
+        // loading a model (a judge, a classifier) never changes what a run seeded before it draws.
+        MultiTaskModel model;
+        using (var rng = torch.random.get_rng_state())
+        {
+            model = ModelFactory.Create(header.Model);
+            torch.random.set_rng_state(rng);
+        }
         try
         {
             ModelState.Into(model, weights, "model weights");

@@ -139,6 +139,8 @@ public sealed record TrainConfig
         if (JudgeBlur is < 0 or > 5) throw new ArgumentException("the judge's blur must be in [0, 5] pixels");
         if (JudgeBlur > 0 && JudgeFrom is null) throw new ArgumentException("the judge's blur needs a judge (its checkpoint)");
         if (Losses.Judge > 0 && JudgeFrom is null) throw new ArgumentException("a judge's weight needs a judge (its checkpoint)");
+        if (Losses.Paired is < 0) throw new ArgumentException("the paired loss's weight must not be negative");
+        if (Losses.Paired is not null && PairedShare == 0) throw new ArgumentException("a paired loss's weight needs paired targets (a paired share above 0)");
         if (LabelSmoothing is < 0 or >= 1) throw new ArgumentException("label smoothing must be in [0, 1)");
         Augment.Erasing?.Validate();
     }

@@ -67,7 +67,7 @@ public sealed class Trainer : IDisposable
         Labels = labels;
         Data = data;
         Device = device ?? CPU;
-        // Loaded before the seed is set: building the judge draws random initial weights, which must not shift the run's streams.
+        // Loading a checkpoint leaves the global generator as it was, so the judge cannot shift the run's streams.
         if (config.JudgeFrom is { } judgePath && config.Losses.Judge > 0 && modelConfig.HasSynthesis)
             judge = ExpressionJudge.Load(judgePath, labels, Device, config.JudgeBlur);
         // One seed decides initial weights, shuffling, augmentation, sampled targets and dropout.
