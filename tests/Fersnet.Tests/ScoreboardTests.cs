@@ -1,8 +1,10 @@
 using System.Text.Json;
 using Fersnet.Data;
+using Fersnet.Evaluation;
 using Fersnet.Lab.Experiments;
 using Fersnet.Models;
 using Fersnet.Training;
+using TorchSharp;
 
 namespace Fersnet.Tests;
 
@@ -57,7 +59,15 @@ public class ScoreboardTests
         string other = dir.Combine("other");
         for (int i = 0; i < 8; i++) Fixtures.WriteFace(Path.Combine(other, i < 6 ? folders[i % 3] : "contempt", $"S{i:000}_001_0000000{i}.png"), 60 + i);
 
-        var board = Scoreboard.Score("fer", "test", data, [("clean", clean), ("leaky", leaky), ("clean2", clean2)], dir.Combine("figures"), transfer: [("other", other)]);
+        var board = Scoreboard.Score("fer", "test", data, [("clean", clean), ("leaky", leaky), ("clean2", clean2)], dir.Combine("figures"), transfer: [("other", other)],
+            ensembles: [("both", ["clean", "leaky", "clean2"])]);
+        var ensemble = board.Models[^1];
+        Assert.Equal(("both", "ensemble"), (ensemble.Name, ensemble.Variant));
+        Assert.NotNull(ensemble.Members);
+        Assert.DoesNotContain("leaky", ensemble.Members);   // a model that trained on a scored split is never a member
+        Assert.Equal(12, ensemble.Actual.Length);
+        Assert.Equal(6, Assert.Single(ensemble.Transfer).Faces);
+        board = board with { Models = board.Models.SkipLast(1).ToArray(), Comparisons = board.Comparisons.Where(c => c.Second != "both").ToArray() };
 
         Assert.Equal(["clean", "leaky", "clean2"], board.Models.Select(m => m.Name));
         Assert.Empty(board.Models[0].TrainedOnScoredSplits);
@@ -92,5 +102,26 @@ public class ScoreboardTests
         foreach (var field in new[] { "name", "variant", "checkpoint", "privateTestAccuracy", "publicTestAccuracy", "macroF1", "trainImagesPerSecond", "epochs" })
             Assert.True(first.TryGetProperty(field, out _), $"{field} is missing");
         Assert.InRange(first.GetProperty("privateTestAccuracy").GetDouble(), 0, 1);
+    }
+
+    [Fact]
+    public void An_ensemble_is_the_mean_of_its_members_chosen_by_their_loss_on_the_selection_split()
+    {
+        // Four faces of two classes. A is sure and right on faces 0-1, unsure and wrong on 2-3; B the other way round (a little
+        // less sure: A is the better alone); C confidently wrong everywhere.
+        Predictions Of(float[,] p) => new(torch.tensor(p), Enumerable.Range(0, 4).Select(i => p[i, 1] > p[i, 0] ? 1 : 0).ToArray(), [0, 1, 0, 1],
+            Enumerable.Range(0, 4).Average(i => -Math.Log(p[i, i % 2])));
+        using var a = Of(new float[,] { { 0.95f, 0.05f }, { 0.05f, 0.95f }, { 0.45f, 0.55f }, { 0.55f, 0.45f } });
+        using var b = Of(new float[,] { { 0.45f, 0.55f }, { 0.55f, 0.45f }, { 0.9f, 0.1f }, { 0.1f, 0.9f } });
+        using var c = Of(new float[,] { { 0.1f, 0.9f }, { 0.9f, 0.1f }, { 0.2f, 0.8f }, { 0.8f, 0.2f } });
+
+        using var mean = Predictions.Mean([a, b]);
+        Assert.Equal([0, 1, 0, 1], mean.Predicted);          // each member's sure faces win
+        Assert.Equal(0.7f, mean.Probabilities[0, 0].item<float>(), 5);
+        Assert.Equal(-(Math.Log(0.7) + Math.Log(0.675)) / 2, mean.MeanLoss, 4);
+        Assert.Equal(["a", "b"], Scoreboard.ChooseMembers([("c", c), ("a", a), ("b", b)]));
+        Assert.Equal(["a"], Scoreboard.ChooseMembers([("a", a), ("c", c)]));    // adding c would raise the loss
+        using var other = new Predictions(torch.zeros(3, 2), [0, 0, 0], [0, 1, 0], 0);
+        Assert.Throws<ArgumentException>(() => Predictions.Mean([a, other]));
     }
 }

@@ -77,7 +77,7 @@ public class TrainCommandTests
     }
 
     [Fact]
-    public void The_paired_weight_reaches_the_saved_config_and_needs_paired_targets()
+    public void The_paired_weight_and_split_seed_reach_the_saved_config()
     {
         using var dir = new TempDir();
         string data = Fixtures.TinyCkPlus(dir.Combine("ck"));
@@ -86,6 +86,13 @@ public class TrainCommandTests
         Assert.True(trained.ExitCode == 0, trained.Output);
         var (header, _) = Checkpoint.Load(dir.Combine("run", "last.ckpt"));
         Assert.Equal(12, header.Train.Losses.Paired);
+        Assert.Equal((1, 1), (header.Train.Seed, header.Data!.SplitSeed));
+        // --split-seed keeps the held-out subjects while --seed draws new training noise.
+        var reseeded = CliRunner.Run("train", "--data", data, "--model", "single", "--epochs", "1", "--batch-size", "8", "--width", "8",
+            "--seed", "2", "--split-seed", "1", "--out", dir.Combine("reseeded"));
+        Assert.True(reseeded.ExitCode == 0, reseeded.Output);
+        var (again, _) = Checkpoint.Load(dir.Combine("reseeded", "last.ckpt"));
+        Assert.Equal((2, 1), (again.Train.Seed, again.Data!.SplitSeed));
         Assert.Equal(5, new LossWeights().Resolved().Paired);
         var alone = CliRunner.Run("train", "--data", data, "--model", "fersnet", "--paired-weight", "12", "--out", dir.Combine("wrong"));
         Assert.Equal(2, alone.ExitCode);

@@ -41,6 +41,10 @@ public sealed class ScoreboardCommand(IAnsiConsole console) : Command<Scoreboard
         [Description("Write a model card (Markdown) for the named model, e.g. single=models/fer2013-single.md (repeatable).")]
         public string[] Cards { get; init; } = [];
 
+        [CommandOption("--ensemble <NAME=MODELS>")]
+        [Description("An ensemble to score, as name=model1+model2+… (--model names; repeatable): its members are chosen among them on the selection split alone (greedy forward selection), and the mean of their probabilities is scored like a model.")]
+        public string[] Ensembles { get; init; } = [];
+
         [CommandOption("--name <NAME>")]
         [Description("Name of the section (default: fer2013).")]
         public string Name { get; init; } = "fer2013";
@@ -49,6 +53,8 @@ public sealed class ScoreboardCommand(IAnsiConsole console) : Command<Scoreboard
             Data.Length == 0 || Out.Length == 0 || Models.Length == 0 ? ValidationResult.Error("--data, --out and at least one --model name=checkpoint are required")
             : Models.FirstOrDefault(m => m.IndexOf('=') is <= 0) is { } bad ? ValidationResult.Error($"--model '{bad}': expected name=checkpoint")
             : Transfer.FirstOrDefault(t => t.IndexOf('=') is <= 0) is { } other ? ValidationResult.Error($"--transfer '{other}': expected name=folder")
+            : Ensembles.FirstOrDefault(e => e.IndexOf('=') is <= 0 || e[(e.IndexOf('=') + 1)..].Split('+').Any(n => !Models.Any(m => m.StartsWith(n + "=", StringComparison.Ordinal)))) is { } ensemble
+                ? ValidationResult.Error($"--ensemble '{ensemble}': expected name=model1+model2 naming --model names")
             : Cards.FirstOrDefault(c => c.IndexOf('=') is <= 0 || !Models.Any(m => m.StartsWith(c[..c.IndexOf('=')] + "=", StringComparison.Ordinal))) is { } card
                 ? ValidationResult.Error($"--card '{card}': expected name=file naming one of the --model names")
             : ValidationResult.Success();
@@ -63,7 +69,8 @@ public sealed class ScoreboardCommand(IAnsiConsole console) : Command<Scoreboard
         try
         {
             var board = Scoreboard.Score(settings.Name, FersnetCli.CommandLine(context), settings.Data, models, settings.Out,
-                log: line => console.MarkupLineInterpolated($"{line}"), transfer: [.. settings.Transfer.Select(Pair)]);
+                log: line => console.MarkupLineInterpolated($"{line}"), transfer: [.. settings.Transfer.Select(Pair)],
+                ensembles: [.. settings.Ensembles.Select(Pair).Select(e => (e.Item1, (IReadOnlyList<string>)e.Item2.Split('+')))]);
             if (settings.Json is { } json) board.WriteJson(json);
             if (settings.Notebook is { } notebook)
             {
@@ -83,7 +90,7 @@ public sealed class ScoreboardCommand(IAnsiConsole console) : Command<Scoreboard
                 console.MarkupLineInterpolated($"{c.First} vs {c.Second}: {PairedComparison.SignedPoints(c.Test.Difference)} points; only {c.First} right on {c.Test.OnlyFirstRight} faces, only {c.Second} on {c.Test.OnlySecondRight}; McNemar p = {c.Test.PValue:G3}");
             return 0;
         }
-        catch (Exception e) when (e is DatasetException or CheckpointException)
+        catch (Exception e) when (e is DatasetException or CheckpointException or ArgumentException)
         {
             console.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
             return 1;

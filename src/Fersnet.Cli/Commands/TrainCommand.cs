@@ -30,6 +30,10 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
         [Description("Otherwise: share of training subjects held out for validation (default 0.1; 0: none).")]
         public double ValidationSplit { get; init; } = 0.1;
 
+        [CommandOption("--split-seed <N>")]
+        [Description("Seed of the --val-split subject hold-out (default: --seed). With it, --seed repeats a training on the same held-out subjects with a new draw of the training noise.")]
+        public int? SplitSeed { get; init; }
+
         [CommandOption("--train-splits <NAMES>")]
         [Description("Train on these named splits, comma-separated (FER2013: Training, PublicTest, PrivateTest), instead of the dataset's default split.")]
         public string? TrainSplits { get; init; }
@@ -106,7 +110,7 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
     {
         if (File.Exists(Path.Combine(runDirectory, "last.ckpt")))
             throw new ArgumentException($"{runDirectory} already holds a run; pass --resume to continue it or choose another --out");
-        var data = new DataConfig(Path.GetFullPath(settings.Data!), settings.Validation is null ? null : Path.GetFullPath(settings.Validation), settings.ValidationSplit, settings.Seed,
+        var data = new DataConfig(Path.GetFullPath(settings.Data!), settings.Validation is null ? null : Path.GetFullPath(settings.Validation), settings.ValidationSplit, settings.SplitSeed ?? settings.Seed,
             SplitList(settings.TrainSplits), SplitList(settings.ValidationSplits));
         var labels = DatasetReader.Read(data.Path).Labels;
         var model = settings.ToModelConfig(ModelFactory.ParseKind(settings.Model), labels.Count);

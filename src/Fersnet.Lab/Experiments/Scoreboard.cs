@@ -42,6 +42,10 @@ public sealed record ScoredModel(
     [JsonIgnore] public int[] Predicted { get; init; } = [];
     /// <summary>The report split's confusion counts (rows true, columns predicted, in <see cref="PerClassRecall"/>'s class order).</summary>
     [JsonIgnore] public int[][] Confusion { get; init; } = [];
+
+    /// <summary>An ensemble's members (model names), in the order chosen; null for a single model.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<string>? Members { get; init; }
 }
 
 /// <summary>
@@ -60,10 +64,12 @@ public sealed record Scoreboard(string Name, string Command, Provenance Provenan
     /// <summary>Scores every checkpoint on both splits of <paramref name="data"/>; confusion matrices go to <paramref name="figureDirectory"/>.</summary>
     /// <param name="checkpoints">Name and path of each model.</param>
     /// <param name="transfer">Other datasets (name and path) every model is also scored on, all faces of the classes it knows.</param>
+    /// <param name="ensembles">Ensembles to score (name and candidate model names): the members are chosen among the
+    /// candidates on the selection split alone (<see cref="ChooseMembers"/>), and the ensemble is scored like a model.</param>
     /// <exception cref="DatasetException">The data lacks one of the splits.</exception>
     public static Scoreboard Score(string name, string command, string data, IReadOnlyList<(string Name, string Path)> checkpoints, string figureDirectory,
         string reportSplit = "PrivateTest", string selectionSplit = "PublicTest", Action<string>? log = null,
-        IReadOnlyList<(string Name, string Path)>? transfer = null)
+        IReadOnlyList<(string Name, string Path)>? transfer = null, IReadOnlyList<(string Name, IReadOnlyList<string> Candidates)>? ensembles = null)
     {
         var scan = DatasetReader.Read(data);
         var transferScans = (transfer ?? []).Select(t => (t.Name, Scan: DatasetReader.Read(t.Path))).ToArray();
@@ -75,36 +81,47 @@ public sealed record Scoreboard(string Name, string Command, Provenance Provenan
         var (report, selection) = (Split(reportSplit), Split(selectionSplit));
         Directory.CreateDirectory(figureDirectory);
         var models = new List<ScoredModel>();
-        foreach (var (modelName, path) in checkpoints)
+        var predictions = new Dictionary<string, ModelPredictions>();
+        var labelsOf = new Dictionary<string, LabelSet>();
+        try
         {
-            using var model = TrainedModel.Load(path);
-            using var reportSet = FaceDataLoader.Load(report, model.Model.Config.ImageSize, model.Labels);
-            using var selectionSet = FaceDataLoader.Load(selection, model.Model.Config.ImageSize, model.Labels);
-            using var plain = Evaluator.Predict(model.Model, reportSet);
-            using var mirrored = Evaluator.Predict(model.Model, reportSet, mirror: true);
-            using var selected = Evaluator.Predict(model.Model, selectionSet);
-            var scores = plain.Report(model.Labels);
-            string confusion = $"confusion-{modelName}.png";
-            Plots.ConfusionMatrix(scores, Path.Combine(figureDirectory, confusion), $"{modelName}, {reportSplit}");
-            var history = model.Header.History;
-            // Split names are the dataset's own (FER2013's Training, PublicTest, PrivateTest), so this holds wherever the data lives.
-            string[] trainedOn = (model.Header.Data?.TrainSplits ?? [])
-                .Where(s => s.Equals(reportSplit, StringComparison.OrdinalIgnoreCase) || s.Equals(selectionSplit, StringComparison.OrdinalIgnoreCase)).ToArray();
-            models.Add(new ScoredModel(modelName, model.Model.Config.Kind.ToString().ToLowerInvariant(), path.Replace('\\', '/'),
-                scores.Accuracy, selected.Report(model.Labels).Accuracy, scores.MacroF1,
-                history.Count == 0 ? 0 : history.Average(m => m.ImagesPerSecond), model.Header.Train.Epochs, model.Header.BestEpoch,
-                history.Sum(m => m.Seconds) / 3600, mirrored.Report(model.Labels).Accuracy,
-                scores.PerClass.ToDictionary(c => c.Label, c => c.Recall), confusion, trainedOn,
-                model.Model.parameters().Sum(p => p.numel()), model.Model.Config.ImageSize,
-                model.Header.Data?.TrainSplits is { Count: > 0 } splits ? [.. splits] : ["Training"], model.Header.SavedUtc,
-                [.. transferScans.Select(t => Transfer(model, t.Name, t.Scan))])
+            foreach (var (modelName, path) in checkpoints)
             {
-                Actual = plain.Actual,
-                Predicted = plain.Predicted,
-                Confusion = scores.Confusion,
-            });
-            log?.Invoke($"{modelName}: {reportSplit} {scores.Accuracy * 100:F2}%, {selectionSplit} {models[^1].PublicTestAccuracy * 100:F2}%"
-                + (trainedOn.Length > 0 ? $" (trained on {string.Join(", ", trainedOn)}: not a test figure, not eligible as best)" : ""));
+                using var model = TrainedModel.Load(path);
+                var predicted = ModelPredictions.Of(model, report, selection, transferScans);
+                predictions[modelName] = predicted;
+                labelsOf[modelName] = model.Labels;
+                var history = model.Header.History;
+                // Split names are the dataset's own (FER2013's Training, PublicTest, PrivateTest), so this holds wherever the data lives.
+                string[] trainedOn = (model.Header.Data?.TrainSplits ?? [])
+                    .Where(s => s.Equals(reportSplit, StringComparison.OrdinalIgnoreCase) || s.Equals(selectionSplit, StringComparison.OrdinalIgnoreCase)).ToArray();
+                var facts = new TrainingFacts(model.Model.Config.Kind.ToString().ToLowerInvariant(), path.Replace('\\', '/'),
+                    history.Count == 0 ? 0 : history.Average(m => m.ImagesPerSecond), model.Header.Train.Epochs, model.Header.BestEpoch,
+                    history.Sum(m => m.Seconds) / 3600, trainedOn, model.Model.parameters().Sum(p => p.numel()), model.Model.Config.ImageSize,
+                    model.Header.Data?.TrainSplits is { Count: > 0 } splits ? [.. splits] : ["Training"], model.Header.SavedUtc);
+                models.Add(Scored(modelName, facts, model.Labels, predicted, transferScans, figureDirectory, reportSplit));
+                log?.Invoke($"{modelName}: {reportSplit} {models[^1].PrivateTestAccuracy * 100:F2}%, {selectionSplit} {models[^1].PublicTestAccuracy * 100:F2}%"
+                    + (trainedOn.Length > 0 ? $" (trained on {string.Join(", ", trainedOn)}: not a test figure, not eligible as best)" : ""));
+            }
+            foreach (var (ensembleName, candidates) in ensembles ?? [])
+            {
+                var eligible = candidates.Select(c => models.SingleOrDefault(m => m.Name == c) ?? throw new ArgumentException($"ensemble {ensembleName}: no model named '{c}'"))
+                    .Where(m => m.IsTestFigure).ToArray();
+                if (eligible.Select(m => string.Join(",", labelsOf[m.Name].Names)).Distinct().Skip(1).Any())
+                    throw new ArgumentException($"ensemble {ensembleName}: its models know different expressions");
+                var members = ChooseMembers(eligible.Select(m => (m.Name, predictions[m.Name].Selection)).ToArray());
+                var chosen = members.Select(n => models.Single(m => m.Name == n)).ToArray();
+                var facts = new TrainingFacts("ensemble", string.Join('+', chosen.Select(m => m.Checkpoint)),
+                    1 / chosen.Sum(m => 1 / m.TrainImagesPerSecond), chosen.Sum(m => m.Epochs), 0, chosen.Sum(m => m.TrainingHours), [],
+                    chosen.Sum(m => m.Parameters), chosen.Max(m => m.ImageSize), [.. chosen.SelectMany(m => m.TrainSplits).Distinct()], chosen.Max(m => m.SavedUtc));
+                using var mean = ModelPredictions.Mean(members.Select(n => predictions[n]).ToArray());
+                models.Add(Scored(ensembleName, facts, labelsOf[members[0]], mean, transferScans, figureDirectory, reportSplit) with { Members = members });
+                log?.Invoke($"{ensembleName} (mean of {string.Join(", ", members)}, chosen on {selectionSplit}): {reportSplit} {models[^1].PrivateTestAccuracy * 100:F2}%, {selectionSplit} {models[^1].PublicTestAccuracy * 100:F2}%");
+            }
+        }
+        finally
+        {
+            foreach (var p in predictions.Values) p.Dispose();
         }
         // Pairs only among test figures: a model that trained on the report split has nothing to say about it.
         var tested = models.Where(m => m.IsTestFigure).ToArray();
@@ -114,14 +131,88 @@ public sealed record Scoreboard(string Name, string Command, Provenance Provenan
         return new Scoreboard(name, command, Provenance.Current(), reportSplit, selectionSplit, models, best, pairs);
     }
 
-    private static TransferScore Transfer(TrainedModel model, string name, DatasetScan scan)
+    /// <summary>
+    /// Greedy forward selection on the selection split alone (the report split never chooses): start from the candidate
+    /// of lowest loss, add the one that lowers the loss of the mean probabilities most, stop when none lowers it. The
+    /// loss (mean −log of the true class's probability), not the accuracy, decides: it moves with every face's
+    /// probabilities, where the accuracy moves only when a face changes side, and stops a selection too early.
+    /// </summary>
+    /// <returns>The members' names, in the order they were chosen.</returns>
+    public static IReadOnlyList<string> ChooseMembers(IReadOnlyList<(string Name, Predictions Selection)> candidates)
     {
-        using var set = FaceDataLoader.Load(scan, model.Model.Config.ImageSize, model.Labels);
-        using var predictions = Evaluator.Predict(model.Model, set);
-        var scores = predictions.Report(model.Labels);
+        if (candidates.Count == 0) throw new ArgumentException("an ensemble needs at least one candidate that is a test figure");
+        static double Loss(IEnumerable<Predictions> members)
+        {
+            using var mean = Predictions.Mean(members.ToArray());
+            return mean.MeanLoss;
+        }
+        var chosen = new List<(string Name, Predictions Selection)> { candidates.MinBy(c => c.Selection.MeanLoss) };
+        double loss = chosen[0].Selection.MeanLoss;
+        while (true)
+        {
+            var next = candidates.Where(c => !chosen.Contains(c))
+                .Select(c => (Candidate: c, Loss: Loss(chosen.Append(c).Select(m => m.Selection))))
+                .OrderBy(c => c.Loss).FirstOrDefault();
+            if (next.Candidate.Name is null || next.Loss >= loss) return chosen.Select(c => c.Name).ToArray();
+            chosen.Add(next.Candidate);
+            loss = next.Loss;
+        }
+    }
+
+    /// <summary>What a scored model is, beside its scores: from its checkpoint, or summed over an ensemble's members.</summary>
+    private sealed record TrainingFacts(string Variant, string Checkpoint, double TrainImagesPerSecond, int Epochs, int SelectedEpoch,
+        double TrainingHours, IReadOnlyList<string> TrainedOnScoredSplits, long Parameters, int ImageSize, IReadOnlyList<string> TrainSplits, DateTime SavedUtc);
+
+    private static ScoredModel Scored(string name, TrainingFacts facts, LabelSet labels, ModelPredictions predicted,
+        IReadOnlyList<(string Name, DatasetScan Scan)> transferScans, string figureDirectory, string reportSplit)
+    {
+        var scores = predicted.Report.Report(labels);
+        string confusion = $"confusion-{name}.png";
+        Plots.ConfusionMatrix(scores, Path.Combine(figureDirectory, confusion), $"{name}, {reportSplit}");
+        return new ScoredModel(name, facts.Variant, facts.Checkpoint, scores.Accuracy, predicted.Selection.Report(labels).Accuracy, scores.MacroF1,
+            facts.TrainImagesPerSecond, facts.Epochs, facts.SelectedEpoch, facts.TrainingHours, predicted.Mirrored.Report(labels).Accuracy,
+            scores.PerClass.ToDictionary(c => c.Label, c => c.Recall), confusion, facts.TrainedOnScoredSplits, facts.Parameters, facts.ImageSize,
+            facts.TrainSplits, facts.SavedUtc, [.. transferScans.Select((t, i) => Transfer(t.Name, predicted.Transfer[i], labels))])
+        {
+            Actual = predicted.Report.Actual,
+            Predicted = predicted.Report.Predicted,
+            Confusion = scores.Confusion,
+        };
+    }
+
+    private static TransferScore Transfer(string name, Predictions predictions, LabelSet labels)
+    {
+        var scores = predictions.Report(labels);
         // Recall only for the classes the other dataset has: a class without faces there has no recall to speak of.
-        return new TransferScore(name, set.Count, scores.Accuracy, scores.MacroF1,
+        return new TransferScore(name, predictions.Actual.Length, scores.Accuracy, scores.MacroF1,
             scores.PerClass.Where(c => c.Support > 0).ToDictionary(c => c.Label, c => c.Recall));
+    }
+
+    /// <summary>One model's (or ensemble's) predictions on the report split, plain and mirror-averaged, the selection split and each transfer set.</summary>
+    private sealed record ModelPredictions(Predictions Report, Predictions Mirrored, Predictions Selection, IReadOnlyList<Predictions> Transfer) : IDisposable
+    {
+        public static ModelPredictions Of(TrainedModel model, DatasetScan report, DatasetScan selection, IReadOnlyList<(string Name, DatasetScan Scan)> transfer)
+        {
+            Predictions Predict(DatasetScan scan, bool mirror = false)
+            {
+                using var set = FaceDataLoader.Load(scan, model.Model.Config.ImageSize, model.Labels);
+                return Evaluator.Predict(model.Model, set, mirror: mirror);
+            }
+            return new ModelPredictions(Predict(report), Predict(report, mirror: true), Predict(selection), [.. transfer.Select(t => Predict(t.Scan))]);
+        }
+
+        public static ModelPredictions Mean(IReadOnlyList<ModelPredictions> members) =>
+            new(Predictions.Mean([.. members.Select(m => m.Report)]), Predictions.Mean([.. members.Select(m => m.Mirrored)]),
+                Predictions.Mean([.. members.Select(m => m.Selection)]),
+                [.. members[0].Transfer.Select((_, i) => Predictions.Mean([.. members.Select(m => m.Transfer[i])]))]);
+
+        public void Dispose()
+        {
+            Report.Dispose();
+            Mirrored.Dispose();
+            Selection.Dispose();
+            foreach (var p in Transfer) p.Dispose();
+        }
     }
 
     public void WriteJson(string path)
@@ -135,6 +226,8 @@ public sealed record Scoreboard(string Name, string Command, Provenance Provenan
     {
         var section = Notebook.Section($"{Name}: models on {SelectionSplit} (selection) and {ReportSplit} (report)", Command, Provenance);
         section.AppendLine($"- Best on {SelectionSplit}: {(Best.Length > 0 ? Best : "none (every model was trained on a scored split)")}. Mirror-averaged accuracy beside, never instead of, the plain one.");
+        foreach (var m in Models.Where(m => m.Members is not null))
+            section.AppendLine($"- {m.Name}: the mean of the class probabilities of {string.Join(", ", m.Members!)}, chosen among the models its command names on {SelectionSplit} alone (greedy forward selection on the loss); its training figures are the members' summed.");
         foreach (var m in Models.Where(m => !m.IsTestFigure))
             section.AppendLine($"- {m.Name} was trained on {string.Join(", ", m.TrainedOnScoredSplits)}: its figures are not test figures (shown for reference only).");
         section.AppendLine();

@@ -11,6 +11,24 @@ public sealed record Predictions(Tensor Probabilities, int[] Predicted, int[] Ac
 {
     public ClassificationReport Report(LabelSet labels) => ClassificationReport.From(Actual, Predicted, labels);
 
+    /// <summary>
+    /// An ensemble's predictions: the mean of its members' class probabilities, face by face (members scored on the
+    /// same faces in the same order, with the same classes), its argmax, and the loss of that mean.
+    /// </summary>
+    public static Predictions Mean(IReadOnlyList<Predictions> members)
+    {
+        if (members.Count == 0) throw new ArgumentException("an ensemble needs at least one member");
+        var first = members[0];
+        if (members.Any(m => !m.Actual.AsSpan().SequenceEqual(first.Actual) || !m.Probabilities.shape.SequenceEqual(first.Probabilities.shape)))
+            throw new ArgumentException("ensemble members must be scored on the same faces with the same classes");
+        using var scope = NewDisposeScope();
+        var mean = stack(members.Select(m => m.Probabilities).ToArray(), 0).mean([0]);           // (N,classes)
+        using var actual = tensor(first.Actual.Select(a => (long)a).ToArray());
+        double loss = first.Actual.Length == 0 ? 0 : nn.functional.nll_loss(mean.SafeLog(), actual).item<float>();
+        var predicted = mean.argmax(1).data<long>().Select(v => (int)v).ToArray();
+        return new Predictions(mean.MoveToOuterDisposeScope(), predicted, first.Actual, loss);
+    }
+
     public void Dispose() => Probabilities.Dispose();
 }
 
