@@ -356,10 +356,31 @@ public class SynthesisFeatureTests
     {
         using var scope = NewDisposeScope();
         var a = rand(3, 1, 24, 24) * 2 - 1;
-        Assert.Equal(1.0, SynthesisEvaluation.Ssim(a, a).min().item<float>(), 4);
-        Assert.True(SynthesisEvaluation.Ssim(a, -a).max().item<float>() < 0.5);
+        Assert.Equal(1.0, Fersnet.Evaluation.ImageSimilarity.Ssim(a, a).min().item<float>(), 4);
+        Assert.True(Fersnet.Evaluation.ImageSimilarity.Ssim(a, -a).max().item<float>() < 0.5);
         var features = randn(200, 5);
         Assert.Equal(0, SynthesisEvaluation.Frechet(features, features), 3);
         Assert.True(SynthesisEvaluation.Frechet(features, features + 1) > 4.9);   // a shift of 1 in 5 dimensions: 5
+    }
+
+    [Fact]
+    public void The_paired_structure_term_is_zero_for_the_reference_itself_and_counts_only_paired_faces()
+    {
+        using var scope = NewDisposeScope();
+        var reference = rand(4, 1, 24, 24) * 2 - 1;
+        var hasReference = tensor(new float[] { 1, 1, 0, 0 });
+        var drawn = reference.clone();
+        drawn[2] = -reference[2];                                                     // unpaired faces may be anything
+        drawn[3] = zeros(1, 24, 24);
+        Assert.Equal(0f, Losses.MaskedStructuralDissimilarity(drawn, reference, hasReference).item<float>(), 4);
+        var marked = reference.clone();
+        marked[0, 0, 10, 10] = -1f;                                                   // one dark dot on a paired face
+        var image = marked.requires_grad_();
+        var loss = Losses.MaskedStructuralDissimilarity(image, reference, hasReference);
+        Assert.True(loss.item<float>() > 0);
+        loss.backward();
+        var perFace = image.grad!.abs().sum([1, 2, 3]).data<float>().ToArray();
+        Assert.True(perFace[0] > 0, "the term must reach the marked paired face");
+        Assert.Equal([0f, 0f], perFace[2..]);                                         // unpaired: no gradient
     }
 }

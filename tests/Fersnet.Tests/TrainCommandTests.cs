@@ -82,10 +82,12 @@ public class TrainCommandTests
         using var dir = new TempDir();
         string data = Fixtures.TinyCkPlus(dir.Combine("ck"));
         var trained = CliRunner.Run("train", "--data", data, "--model", "fersnet", "--decoder", "skip", "--epochs", "1", "--batch-size", "8",
-            "--width", "8", "--paired-share", "0.8", "--paired-weight", "12", "--out", dir.Combine("run"));
+            "--width", "8", "--paired-share", "0.8", "--paired-weight", "12", "--paired-ssim-weight", "3", "--out", dir.Combine("run"));
         Assert.True(trained.ExitCode == 0, trained.Output);
         var (header, _) = Checkpoint.Load(dir.Combine("run", "last.ckpt"));
         Assert.Equal(12, header.Train.Losses.Paired);
+        Assert.Equal(3, header.Train.Losses.PairedStructure);
+        Assert.True(header.History[^1].Terms["paired_ssim"] > 0);
         Assert.Equal((1, 1), (header.Train.Seed, header.Data!.SplitSeed));
         // --split-seed keeps the held-out subjects while --seed draws new training noise.
         var reseeded = CliRunner.Run("train", "--data", data, "--model", "single", "--epochs", "1", "--batch-size", "8", "--width", "8",
@@ -97,6 +99,8 @@ public class TrainCommandTests
         var alone = CliRunner.Run("train", "--data", data, "--model", "fersnet", "--paired-weight", "12", "--out", dir.Combine("wrong"));
         Assert.Equal(2, alone.ExitCode);
         Assert.Contains("needs paired targets", alone.Output);
+        var structureAlone = CliRunner.Run("train", "--data", data, "--model", "fersnet", "--paired-ssim-weight", "1", "--out", dir.Combine("wrong2"));
+        Assert.Equal(2, structureAlone.ExitCode);
     }
 
     [Fact]

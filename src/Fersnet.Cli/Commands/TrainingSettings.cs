@@ -77,6 +77,10 @@ public class TrainingSettings : CommandSettings
     [Description("Weight of the paired L1 against the subject's real face with the target (default 5; needs --paired-share).")]
     public double? PairedWeight { get; init; }
 
+    [CommandOption("--paired-ssim-weight <W>")]
+    [Description("Weight of 1 − SSIM between the re-drawn face and the paired real face, beside the paired L1 (default 0: off; needs --paired-share).")]
+    public double? PairedStructureWeight { get; init; }
+
     [CommandOption("--fer-on-synthesis-weight <W>")]
     [Description("Weight of the recognition branch's classification of re-drawn faces as their target (default 0: off).")]
     public double? RecognitionOfSynthesisWeight { get; init; }
@@ -192,6 +196,7 @@ public class TrainingSettings : CommandSettings
             RecognitionOfSynthesis = RecognitionOfSynthesisWeight ?? Defaults.Losses.RecognitionOfSynthesis,
             Judge = Judge is null ? JudgeWeight ?? Defaults.Losses.Judge : JudgeWeight ?? 1,
             Paired = PairedWeight ?? Defaults.Losses.Paired,
+            PairedStructure = PairedStructureWeight ?? Defaults.Losses.PairedStructure,
         },
         LabelSmoothing = LabelSmoothing ?? Defaults.LabelSmoothing,
         Augment = NoAugment ? AugmentConfig.None : new AugmentConfig { Erasing = Erase is { } p and not 0 ? new RandomErasing(p) : null },

@@ -1,3 +1,4 @@
+using Fersnet.Evaluation;
 using TorchSharp;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn.functional;
@@ -31,6 +32,17 @@ public static class Losses
     public static Tensor MaskedL1(Tensor image, Tensor reference, Tensor mask)
     {
         var perSample = (image - reference).abs().mean([1, 2, 3]);        // (B)
+        return (perSample * mask).sum() / mask.sum().clamp_min(1);
+    }
+
+    /// <summary>The structural dissimilarity 1 − SSIM of each image and its reference, averaged where the mask is 1
+    /// (the paired faces): what L1 hardly sees, local structure such as small dark marks, counts.</summary>
+    /// <param name="image">(B,1,H,W) in [-1,1]</param>
+    /// <param name="reference">(B,1,H,W) in [-1,1]</param>
+    /// <param name="mask">(B) 1 where the image has a reference</param>
+    public static Tensor MaskedStructuralDissimilarity(Tensor image, Tensor reference, Tensor mask)
+    {
+        var perSample = 1 - ImageSimilarity.Ssim(image, reference);       // (B)
         return (perSample * mask).sum() / mask.sum().clamp_min(1);
     }
 

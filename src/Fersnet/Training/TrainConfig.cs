@@ -40,6 +40,10 @@ public sealed record LossWeights
     /// (datasets with subjects, e.g. CK+, where <see cref="TrainConfig.PairedShare"/> is above 0). null: 5.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public double? Paired { get; init; }
+    /// <summary>Structural dissimilarity (1 − SSIM) of the re-drawn face and the paired real face, beside the paired L1
+    /// (<see cref="Losses.MaskedStructuralDissimilarity"/>). 0: off, as before the term existed.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public double PairedStructure { get; init; }
     /// <summary>Mean of the attention mask (decoders with one): re-draw only where the expression needs it. null: 0.02
     /// (GANimation's 0.1 shut the mask: mean 0.34 → 0.04 in 300 FER2013 steps while no target expression was learned).</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
@@ -140,7 +144,8 @@ public sealed record TrainConfig
         if (JudgeBlur > 0 && JudgeFrom is null) throw new ArgumentException("the judge's blur needs a judge (its checkpoint)");
         if (Losses.Judge > 0 && JudgeFrom is null) throw new ArgumentException("a judge's weight needs a judge (its checkpoint)");
         if (Losses.Paired is < 0) throw new ArgumentException("the paired loss's weight must not be negative");
-        if (Losses.Paired is not null && PairedShare == 0) throw new ArgumentException("a paired loss's weight needs paired targets (a paired share above 0)");
+        if ((Losses.Paired is not null || Losses.PairedStructure != 0) && PairedShare == 0) throw new ArgumentException("a paired loss's weight needs paired targets (a paired share above 0)");
+        if (Losses.PairedStructure < 0) throw new ArgumentException("the paired structure term's weight must not be negative");
         if (LabelSmoothing is < 0 or >= 1) throw new ArgumentException("label smoothing must be in [0, 1)");
         Augment.Erasing?.Validate();
     }

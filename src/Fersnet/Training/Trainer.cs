@@ -354,6 +354,12 @@ public sealed class Trainer : IDisposable
                 var paired = Losses.MaskedL1(xFake, xReference, given!.HasReference);
                 generator += w.Paired!.Value * paired;
                 Record("paired", paired);
+                if (w.PairedStructure > 0)
+                {
+                    var structure = Losses.MaskedStructuralDissimilarity(xFake, xReference, given.HasReference);
+                    generator += w.PairedStructure * structure;
+                    Record("paired_ssim", structure);
+                }
             }
             if (output.AttentionMask is { } mask)                                          // (B,1,H,W)
             {
