@@ -145,6 +145,9 @@ public class TrainingSettings : CommandSettings
     public override ValidationResult Validate()
     {
         if (NoAugment && Erase is > 0) return ValidationResult.Error("--erase is part of the augmentation that --no-augment turns off");
+        // A saved config holds the resolved paired weight whatever the share, so this is the command line's rule, not the config's.
+        if ((PairedWeight is not null || PairedStructureWeight is not null) && PairedShare == 0)
+            return ValidationResult.Error("--paired-weight and --paired-ssim-weight need paired targets (--paired-share above 0)");
         try
         {
             ToModelConfig(ModelKind.Fersnet, classes: 2).Validate();

@@ -144,7 +144,6 @@ public sealed record TrainConfig
         if (JudgeBlur > 0 && JudgeFrom is null) throw new ArgumentException("the judge's blur needs a judge (its checkpoint)");
         if (Losses.Judge > 0 && JudgeFrom is null) throw new ArgumentException("a judge's weight needs a judge (its checkpoint)");
         if (Losses.Paired is < 0) throw new ArgumentException("the paired loss's weight must not be negative");
-        if ((Losses.Paired is not null || Losses.PairedStructure != 0) && PairedShare == 0) throw new ArgumentException("a paired loss's weight needs paired targets (a paired share above 0)");
         if (Losses.PairedStructure < 0) throw new ArgumentException("the paired structure term's weight must not be negative");
         if (LabelSmoothing is < 0 or >= 1) throw new ArgumentException("label smoothing must be in [0, 1)");
         Augment.Erasing?.Validate();
