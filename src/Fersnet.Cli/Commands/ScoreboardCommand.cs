@@ -53,11 +53,14 @@ public sealed class ScoreboardCommand(IAnsiConsole console) : Command<Scoreboard
             Data.Length == 0 || Out.Length == 0 || Models.Length == 0 ? ValidationResult.Error("--data, --out and at least one --model name=checkpoint are required")
             : Models.FirstOrDefault(m => m.IndexOf('=') is <= 0) is { } bad ? ValidationResult.Error($"--model '{bad}': expected name=checkpoint")
             : Transfer.FirstOrDefault(t => t.IndexOf('=') is <= 0) is { } other ? ValidationResult.Error($"--transfer '{other}': expected name=folder")
-            : Ensembles.FirstOrDefault(e => e.IndexOf('=') is <= 0 || e[(e.IndexOf('=') + 1)..].Split('+').Any(n => !Models.Any(m => m.StartsWith(n + "=", StringComparison.Ordinal)))) is { } ensemble
+            : Ensembles.FirstOrDefault(e => e.IndexOf('=') is <= 0 || !e[(e.IndexOf('=') + 1)..].Split('+').All(IsModelName)) is { } ensemble
                 ? ValidationResult.Error($"--ensemble '{ensemble}': expected name=model1+model2 naming --model names")
-            : Cards.FirstOrDefault(c => c.IndexOf('=') is <= 0 || !Models.Any(m => m.StartsWith(c[..c.IndexOf('=')] + "=", StringComparison.Ordinal))) is { } card
+            : Cards.FirstOrDefault(c => c.IndexOf('=') is <= 0 || !IsModelName(c[..c.IndexOf('=')])) is { } card
                 ? ValidationResult.Error($"--card '{card}': expected name=file naming one of the --model names")
             : ValidationResult.Success();
+
+        /// <summary>Whether <paramref name="name"/> is the name of one of the --model options.</summary>
+        private bool IsModelName(string name) => Models.Any(m => m.StartsWith(name + "=", StringComparison.Ordinal));
     }
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)

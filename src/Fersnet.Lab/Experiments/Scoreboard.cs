@@ -82,7 +82,6 @@ public sealed record Scoreboard(string Name, string Command, Provenance Provenan
         Directory.CreateDirectory(figureDirectory);
         var models = new List<ScoredModel>();
         var predictions = new Dictionary<string, ModelPredictions>();
-        var labelsOf = new Dictionary<string, LabelSet>();
         try
         {
             foreach (var (modelName, path) in checkpoints)
@@ -90,7 +89,6 @@ public sealed record Scoreboard(string Name, string Command, Provenance Provenan
                 using var model = TrainedModel.Load(path);
                 var predicted = ModelPredictions.Of(model, report, selection, transferScans);
                 predictions[modelName] = predicted;
-                labelsOf[modelName] = model.Labels;
                 var history = model.Header.History;
                 // Split names are the dataset's own (FER2013's Training, PublicTest, PrivateTest), so this holds wherever the data lives.
                 string[] trainedOn = (model.Header.Data?.TrainSplits ?? [])
@@ -99,7 +97,7 @@ public sealed record Scoreboard(string Name, string Command, Provenance Provenan
                     history.Count == 0 ? 0 : history.Average(m => m.ImagesPerSecond), model.Header.Train.Epochs, model.Header.BestEpoch,
                     history.Sum(m => m.Seconds) / 3600, trainedOn, model.Model.parameters().Sum(p => p.numel()), model.Model.Config.ImageSize,
                     model.Header.Data?.TrainSplits is { Count: > 0 } splits ? [.. splits] : ["Training"], model.Header.SavedUtc);
-                models.Add(Scored(modelName, facts, model.Labels, predicted, transferScans, figureDirectory, reportSplit));
+                models.Add(Scored(modelName, facts, predicted, transferScans, figureDirectory, reportSplit));
                 log?.Invoke($"{modelName}: {reportSplit} {models[^1].PrivateTestAccuracy * 100:F2}%, {selectionSplit} {models[^1].PublicTestAccuracy * 100:F2}%"
                     + (trainedOn.Length > 0 ? $" (trained on {string.Join(", ", trainedOn)}: not a test figure, not eligible as best)" : ""));
             }
@@ -107,7 +105,7 @@ public sealed record Scoreboard(string Name, string Command, Provenance Provenan
             {
                 var eligible = candidates.Select(c => models.SingleOrDefault(m => m.Name == c) ?? throw new ArgumentException($"ensemble {ensembleName}: no model named '{c}'"))
                     .Where(m => m.IsTestFigure).ToArray();
-                if (eligible.Select(m => string.Join(",", labelsOf[m.Name].Names)).Distinct().Skip(1).Any())
+                if (eligible.Select(m => predictions[m.Name].Labels).Distinct().Skip(1).Any())
                     throw new ArgumentException($"ensemble {ensembleName}: its models know different expressions");
                 var members = ChooseMembers(eligible.Select(m => (m.Name, predictions[m.Name].Selection)).ToArray());
                 var chosen = members.Select(n => models.Single(m => m.Name == n)).ToArray();
@@ -115,7 +113,7 @@ public sealed record Scoreboard(string Name, string Command, Provenance Provenan
                     1 / chosen.Sum(m => 1 / m.TrainImagesPerSecond), chosen.Sum(m => m.Epochs), 0, chosen.Sum(m => m.TrainingHours), [],
                     chosen.Sum(m => m.Parameters), chosen.Max(m => m.ImageSize), [.. chosen.SelectMany(m => m.TrainSplits).Distinct()], chosen.Max(m => m.SavedUtc));
                 using var mean = ModelPredictions.Mean(members.Select(n => predictions[n]).ToArray());
-                models.Add(Scored(ensembleName, facts, labelsOf[members[0]], mean, transferScans, figureDirectory, reportSplit) with { Members = members });
+                models.Add(Scored(ensembleName, facts, mean, transferScans, figureDirectory, reportSplit) with { Members = members });
                 log?.Invoke($"{ensembleName} (mean of {string.Join(", ", members)}, chosen on {selectionSplit}): {reportSplit} {models[^1].PrivateTestAccuracy * 100:F2}%, {selectionSplit} {models[^1].PublicTestAccuracy * 100:F2}%");
             }
         }
@@ -163,9 +161,10 @@ public sealed record Scoreboard(string Name, string Command, Provenance Provenan
     private sealed record TrainingFacts(string Variant, string Checkpoint, double TrainImagesPerSecond, int Epochs, int SelectedEpoch,
         double TrainingHours, IReadOnlyList<string> TrainedOnScoredSplits, long Parameters, int ImageSize, IReadOnlyList<string> TrainSplits, DateTime SavedUtc);
 
-    private static ScoredModel Scored(string name, TrainingFacts facts, LabelSet labels, ModelPredictions predicted,
+    private static ScoredModel Scored(string name, TrainingFacts facts, ModelPredictions predicted,
         IReadOnlyList<(string Name, DatasetScan Scan)> transferScans, string figureDirectory, string reportSplit)
     {
+        var labels = predicted.Labels;
         var scores = predicted.Report.Report(labels);
         string confusion = $"confusion-{name}.png";
         Plots.ConfusionMatrix(scores, Path.Combine(figureDirectory, confusion), $"{name}, {reportSplit}");
@@ -188,8 +187,8 @@ public sealed record Scoreboard(string Name, string Command, Provenance Provenan
             scores.PerClass.Where(c => c.Support > 0).ToDictionary(c => c.Label, c => c.Recall));
     }
 
-    /// <summary>One model's (or ensemble's) predictions on the report split, plain and mirror-averaged, the selection split and each transfer set.</summary>
-    private sealed record ModelPredictions(Predictions Report, Predictions Mirrored, Predictions Selection, IReadOnlyList<Predictions> Transfer) : IDisposable
+    /// <summary>One model's (or ensemble's) predictions on the report split, plain and mirror-averaged, the selection split and each transfer set, over its classes.</summary>
+    private sealed record ModelPredictions(LabelSet Labels, Predictions Report, Predictions Mirrored, Predictions Selection, IReadOnlyList<Predictions> Transfer) : IDisposable
     {
         public static ModelPredictions Of(TrainedModel model, DatasetScan report, DatasetScan selection, IReadOnlyList<(string Name, DatasetScan Scan)> transfer)
         {
@@ -198,11 +197,11 @@ public sealed record Scoreboard(string Name, string Command, Provenance Provenan
                 using var set = FaceDataLoader.Load(scan, model.Model.Config.ImageSize, model.Labels);
                 return Evaluator.Predict(model.Model, set, mirror: mirror);
             }
-            return new ModelPredictions(Predict(report), Predict(report, mirror: true), Predict(selection), [.. transfer.Select(t => Predict(t.Scan))]);
+            return new ModelPredictions(model.Labels, Predict(report), Predict(report, mirror: true), Predict(selection), [.. transfer.Select(t => Predict(t.Scan))]);
         }
 
         public static ModelPredictions Mean(IReadOnlyList<ModelPredictions> members) =>
-            new(Predictions.Mean([.. members.Select(m => m.Report)]), Predictions.Mean([.. members.Select(m => m.Mirrored)]),
+            new(members[0].Labels, Predictions.Mean([.. members.Select(m => m.Report)]), Predictions.Mean([.. members.Select(m => m.Mirrored)]),
                 Predictions.Mean([.. members.Select(m => m.Selection)]),
                 [.. members[0].Transfer.Select((_, i) => Predictions.Mean([.. members.Select(m => m.Transfer[i])]))]);
 

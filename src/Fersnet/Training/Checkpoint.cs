@@ -3,7 +3,7 @@ using System.Text.Json;
 using Fersnet.Serialization;
 using Fersnet.Data;
 using Fersnet.Models;
-using TorchSharp;
+using Fersnet.Runtime;
 
 namespace Fersnet.Training;
 
@@ -113,11 +113,7 @@ public static class Checkpoint
         // Building the modules draws initial weights (overwritten at once) from the global generator: put it back, so
         // loading a model (a judge, a classifier) never changes what a run seeded before it draws.
         MultiTaskModel model;
-        using (var rng = torch.random.get_rng_state())
-        {
-            model = ModelFactory.Create(header.Model);
-            torch.random.set_rng_state(rng);
-        }
+        using (new GlobalRandomState()) model = ModelFactory.Create(header.Model);
         try
         {
             ModelState.Into(model, weights, "model weights");

@@ -32,7 +32,7 @@ public static class Losses
     public static Tensor MaskedL1(Tensor image, Tensor reference, Tensor mask)
     {
         var perSample = (image - reference).abs().mean([1, 2, 3]);        // (B)
-        return (perSample * mask).sum() / mask.sum().clamp_min(1);
+        return MaskedMean(perSample, mask);
     }
 
     /// <summary>The structural dissimilarity 1 − SSIM of each image and its reference, averaged where the mask is 1
@@ -43,8 +43,11 @@ public static class Losses
     public static Tensor MaskedStructuralDissimilarity(Tensor image, Tensor reference, Tensor mask)
     {
         var perSample = 1 - ImageSimilarity.Ssim(image, reference);       // (B)
-        return (perSample * mask).sum() / mask.sum().clamp_min(1);
+        return MaskedMean(perSample, mask);
     }
+
+    /// <summary>(B) per-sample values averaged over the samples where <paramref name="mask"/> is 1 (0 when none is).</summary>
+    private static Tensor MaskedMean(Tensor perSample, Tensor mask) => (perSample * mask).sum() / mask.sum().clamp_min(1);
 
     /// <summary>Attention-mask sparsity (GANimation): the mean of A, so the face is re-drawn only where the expression needs it.</summary>
     /// <param name="mask">(B,1,H,W) in [0,1]</param>

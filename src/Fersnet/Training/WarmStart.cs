@@ -1,5 +1,6 @@
 using Fersnet.Data;
 using Fersnet.Models;
+using Fersnet.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -40,7 +41,7 @@ public static class WarmStart
 
         // Building the source modules draws initial weights from the global generator; put it back afterwards so a
         // warm-started run shuffles and augments exactly as the same run started from scratch would.
-        using var rng = random.get_rng_state();
+        using var _ = new GlobalRandomState();
         try
         {
             int copied;
@@ -62,10 +63,6 @@ public static class WarmStart
         catch (InvalidDataException e)
         {
             throw new CheckpointException(path, e.Message, e);
-        }
-        finally
-        {
-            random.set_rng_state(rng);
         }
     }
 
