@@ -32,7 +32,7 @@ public sealed record ServeOptions
     /// <summary>Recognition checkpoint (null: the bundled FER2013 model).</summary>
     public string? Checkpoint { get; init; }
 
-    /// <summary>Synthesis checkpoint (null: the bundled models/fersnet-synthesis-lite.ckpt).</summary>
+    /// <summary>Synthesis checkpoint (null: the bundled one, <see cref="Imaging.ModelFiles.BundledSynthesisModel"/>).</summary>
     public string? SynthesisCheckpoint { get; init; }
 
     /// <summary>Bytes the multipart body may add around the image (boundaries, part headers, the small text fields).</summary>

@@ -27,17 +27,23 @@ public sealed class ServerModels : IDisposable
         var recognizer = ExpressionRecognizer.Load(options.Checkpoint, new RecognizerOptions { MaxPixels = options.MaxPixels });
         try
         {
-            string synthesisPath = options.SynthesisCheckpoint ?? ExpressionSynthesizer.FindBundledModel()
-                ?? throw new FileNotFoundException($"the bundled synthesis model {ExpressionSynthesizer.BundledModel} was not found");
             ExpressionSynthesizer synthesizer;
-            try { synthesizer = ExpressionSynthesizer.Load(synthesisPath); }
-            catch (ArgumentException e) { throw new CheckpointException(synthesisPath, e.Message, e); }
-            var card = new ModelCard(
-                ModelCard.Describe(recognizer.ModelPath, Checkpoint.Load(recognizer.ModelPath).Header),
-                ModelCard.Describe(synthesisPath, Checkpoint.Load(synthesisPath).Header),
-                recognizer.Options.Detector.ToString().ToLowerInvariant(),
-                typeof(ServerModels).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().FirstOrDefault(a => a.Key == "FersnetCommit")?.Value ?? "unknown");
-            return new ServerModels(recognizer, synthesizer, card);
+            try { synthesizer = ExpressionSynthesizer.Load(options.SynthesisCheckpoint); }
+            catch (ArgumentException e) { throw new CheckpointException(options.SynthesisCheckpoint ?? ModelFiles.BundledSynthesisModel, e.Message, e); }
+            try
+            {
+                var card = new ModelCard(
+                    ModelCard.Describe(recognizer.ModelPath, Checkpoint.Load(recognizer.ModelPath).Header),
+                    ModelCard.Describe(synthesizer.ModelPath, Checkpoint.Load(synthesizer.ModelPath).Header),
+                    recognizer.Options.Detector.ToString().ToLowerInvariant(),
+                    typeof(ServerModels).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().FirstOrDefault(a => a.Key == "FersnetCommit")?.Value ?? "unknown");
+                return new ServerModels(recognizer, synthesizer, card);
+            }
+            catch
+            {
+                synthesizer.Dispose();
+                throw;
+            }
         }
         catch
         {

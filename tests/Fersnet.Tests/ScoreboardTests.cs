@@ -67,6 +67,8 @@ public class ScoreboardTests
         Assert.DoesNotContain("leaky", ensemble.Members);   // a model that trained on a scored split is never a member
         Assert.Equal(12, ensemble.Actual.Length);
         Assert.Equal(6, Assert.Single(ensemble.Transfer).Faces);
+        // An ensemble has no selected epoch of its own: its row counts its members instead.
+        Assert.Contains($"| both | ensemble | {ensemble.Epochs} ({ensemble.Members.Count} members) |", board.Markdown("figures"));
         board = board with { Models = board.Models.SkipLast(1).ToArray(), Comparisons = board.Comparisons.Where(c => c.Second != "both").ToArray() };
 
         Assert.Equal(["clean", "leaky", "clean2"], board.Models.Select(m => m.Name));

@@ -53,6 +53,7 @@ public class ServerTests
         Assert.Equal("fer2013", recognition.GetProperty("data").GetProperty("dataset").GetString());
         Assert.InRange(recognition.GetProperty("accuracy").GetProperty("value").GetDouble(), 0.2, 1.0);
         Assert.Equal(host.Models.Synthesizer.Labels.Names, card.GetProperty("synthesis").GetProperty("classes").EnumerateArray().Select(c => c.GetString()!));
+        Assert.Equal(Path.GetFileName(Fersnet.Imaging.ModelFiles.BundledSynthesisModel), card.GetProperty("synthesis").GetProperty("file").GetString());
         Assert.False(string.IsNullOrEmpty(card.GetProperty("commit").GetString()));
         Assert.NotEqual("unknown", card.GetProperty("commit").GetString());   // built in a git clone
 

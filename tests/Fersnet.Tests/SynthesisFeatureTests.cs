@@ -219,6 +219,12 @@ public class SynthesisFeatureTests
         Assert.Equal(2, CliRunner.Run("synthesize", "--checkpoint", checkpoint, "--input", faces, "--to", "contempt", "--out", second).ExitCode);
         Assert.Equal(2, CliRunner.Run("synthesize", "--checkpoint", checkpoint, "--input", dir.Combine("nowhere"), "--out", second).ExitCode);
         Assert.Equal(2, CliRunner.Run("synthesize", "--checkpoint", checkpoint, "--input", faces).ExitCode);
+
+        // Without --checkpoint: the bundled synthesis model, which knows CK+'s contempt (the tiny model above does not).
+        string bundled = dir.Combine("out3");
+        var withBundled = CliRunner.Run("synthesize", "--input", Path.Combine(faces, "one.png"), "--to", "contempt", "--out", bundled);
+        Assert.True(withBundled.ExitCode == 0, withBundled.Output);
+        Assert.True(File.Exists(Path.Combine(bundled, "one_contempt.png")));
     }
 
     [Fact]

@@ -43,7 +43,7 @@ public sealed class ServeCommand(IAnsiConsole console) : Command<ServeCommand.Se
         public string? Checkpoint { get; init; }
 
         [CommandOption("--synthesis-checkpoint <FILE>")]
-        [Description("Synthesis checkpoint, fersnet or hard (default: the bundled models/fersnet-synthesis-lite.ckpt).")]
+        [Description("Synthesis checkpoint, fersnet or hard (default: the bundled synthesis model, whose card is in models/README.md).")]
         public string? SynthesisCheckpoint { get; init; }
 
         public override ValidationResult Validate() =>

@@ -17,7 +17,7 @@ public sealed class SynthesizeCommand(IAnsiConsole console) : Command<Synthesize
     public sealed class Settings : CommandSettings
     {
         [CommandOption("--checkpoint <FILE>")]
-        [Description("A fersnet or hard checkpoint (default: the bundled " + ExpressionSynthesizer.BundledModel + ").")]
+        [Description("A fersnet or hard checkpoint (default: the bundled synthesis model, whose card is in models/README.md).")]
         public string? Checkpoint { get; init; }
 
         [CommandOption("--input <PATH>")]
@@ -36,20 +36,14 @@ public sealed class SynthesizeCommand(IAnsiConsole console) : Command<Synthesize
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
         if (settings.Input is null || settings.Out is null) return Usage("--input and --out are required");
-        string? checkpoint = settings.Checkpoint ?? ExpressionSynthesizer.FindBundledModel();
-        if (checkpoint is null)
-        {
-            console.MarkupLineInterpolated($"[red]error:[/] no --checkpoint given and the bundled {ExpressionSynthesizer.BundledModel} is not here");
-            return 1;
-        }
         IReadOnlyList<string> inputs;
         try { inputs = SynthesisFiles.Inputs(settings.Input); }
         catch (FileNotFoundException e) { return Usage(e.Message); }
         if (inputs.Count == 0) return Usage($"{settings.Input}: the folder holds no image files");
 
         ExpressionSynthesizer synthesizer;
-        try { synthesizer = ExpressionSynthesizer.Load(checkpoint); }
-        catch (Exception e) when (e is CheckpointException or ArgumentException)
+        try { synthesizer = ExpressionSynthesizer.Load(settings.Checkpoint); }
+        catch (Exception e) when (e is CheckpointException or ArgumentException or FileNotFoundException)
         {
             console.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
             return 1;

@@ -235,7 +235,7 @@ public sealed record Scoreboard(string Name, string Command, Provenance Provenan
             ["model", "variant", "epochs (selected)", SelectionSplit, ReportSplit, $"{ReportSplit} mirror-averaged", "macro-F1", .. labels.Select(l => $"recall {l}"), "train img/s", "training h"],
             Models.Select(m => (IReadOnlyList<string>)
             [
-                m.IsTestFigure ? m.Name : $"{m.Name} (trained on {string.Join(", ", m.TrainedOnScoredSplits)})", m.Variant, $"{m.Epochs} ({m.SelectedEpoch})", Reporting.Markdown.Percent(m.PublicTestAccuracy), Reporting.Markdown.Percent(m.PrivateTestAccuracy),
+                m.IsTestFigure ? m.Name : $"{m.Name} (trained on {string.Join(", ", m.TrainedOnScoredSplits)})", m.Variant, m.Members is null ? $"{m.Epochs} ({m.SelectedEpoch})" : $"{m.Epochs} ({m.Members.Count} members)", Reporting.Markdown.Percent(m.PublicTestAccuracy), Reporting.Markdown.Percent(m.PrivateTestAccuracy),
                 Reporting.Markdown.Percent(m.PrivateTestMirroredAccuracy), Reporting.Markdown.Percent(m.MacroF1),
                 .. labels.Select(l => Reporting.Markdown.Percent(m.PerClassRecall.GetValueOrDefault(l), 1)),
                 Reporting.Markdown.Number(m.TrainImagesPerSecond, 0), Reporting.Markdown.Number(m.TrainingHours, 2),

@@ -10,9 +10,17 @@ public static class ModelFiles
     /// to the repository and to the build output). Named once, by the <c>FersnetBundledModel</c> property in
     /// src/Fersnet/Fersnet.csproj, which also copies the file to every build output and records its name in the assembly.
     /// </summary>
-    public static string BundledExpressionModel { get; } =
+    public static string BundledExpressionModel { get; } = Recorded("FersnetBundledModel");
+
+    /// <summary>
+    /// The synthesis model <see cref="Synthesis.ExpressionSynthesizer"/> loads when no checkpoint is given; named once, by
+    /// the <c>FersnetBundledSynthesisModel</c> property in src/Fersnet/Fersnet.csproj, and copied like the expression model.
+    /// </summary>
+    public static string BundledSynthesisModel { get; } = Recorded("FersnetBundledSynthesisModel");
+
+    private static string Recorded(string key) =>
         typeof(ModelFiles).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyMetadataAttribute), false)
-            .Cast<System.Reflection.AssemblyMetadataAttribute>().Single(a => a.Key == "FersnetBundledModel").Value!;
+            .Cast<System.Reflection.AssemblyMetadataAttribute>().Single(a => a.Key == key).Value!;
 
     /// <summary>The face detection network of <see cref="DetectorKind.BlazeFace"/>.</summary>
     public const string BlazeFaceModel = "models/detectors/face_detection_full_range.tflite";

@@ -22,9 +22,6 @@ public sealed class ExpressionSynthesizer : IDisposable
     /// <summary>Name of the split that marks synthetic faces in <see cref="FaceSample.Split"/>.</summary>
     public const string SyntheticSplit = "synthetic";
 
-    /// <summary>The synthesis model this repository ships (models/README.md has its card), relative to the repository root.</summary>
-    public const string BundledModel = "models/fersnet-synthesis-lite.ckpt";
-
     private readonly TrainedModel _trained;
 
     public ExpressionSynthesizer(TrainedModel trained)
@@ -34,26 +31,20 @@ public sealed class ExpressionSynthesizer : IDisposable
         _trained = trained;
     }
 
+    /// <summary>Loads <paramref name="checkpoint"/>, or the bundled synthesis model (<see cref="ModelFiles.BundledSynthesisModel"/>; its card is in models/README.md).</summary>
+    /// <param name="device">Where the model runs (default: the CPU).</param>
     /// <exception cref="Training.CheckpointException">Missing, damaged or mismatched checkpoint.</exception>
+    /// <exception cref="FileNotFoundException">No checkpoint given and the bundled model is not installed.</exception>
     /// <exception cref="ArgumentException">The model cannot synthesise (single-task).</exception>
-    public static ExpressionSynthesizer Load(string checkpoint)
+    public static ExpressionSynthesizer Load(string? checkpoint = null, Device? device = null)
     {
-        var trained = TrainedModel.Load(checkpoint);
+        var trained = TrainedModel.Load(checkpoint ?? ModelFiles.Find(ModelFiles.BundledSynthesisModel), device);
         try { return new ExpressionSynthesizer(trained); }
         catch { trained.Dispose(); throw; }
     }
 
-    /// <summary>
-    /// Where <see cref="BundledModel"/> is: under the current folder, else under the first folder above the program
-    /// that holds it (a clone run through ./fersnet); null when neither has it.
-    /// </summary>
-    public static string? FindBundledModel()
-    {
-        if (File.Exists(BundledModel)) return Path.GetFullPath(BundledModel);
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, BundledModel))) return Path.Combine(dir.FullName, BundledModel);
-        return null;
-    }
+    /// <summary>The checkpoint the model was loaded from.</summary>
+    public string ModelPath => _trained.Path;
 
     public MultiTaskModel Model => _trained.Model;
 
