@@ -77,16 +77,17 @@ public class TrainCommandTests
     }
 
     [Fact]
-    public void The_paired_weight_and_split_seed_reach_the_saved_config()
+    public void The_paired_and_mask_weights_and_split_seed_reach_the_saved_config()
     {
         using var dir = new TempDir();
         string data = Fixtures.TinyCkPlus(dir.Combine("ck"));
         var trained = CliRunner.Run("train", "--data", data, "--model", "fersnet", "--decoder", "skip", "--epochs", "1", "--batch-size", "8",
-            "--width", "8", "--paired-share", "0.8", "--paired-weight", "12", "--paired-ssim-weight", "3", "--out", dir.Combine("run"));
+            "--width", "8", "--paired-share", "0.8", "--paired-weight", "12", "--paired-ssim-weight", "3", "--mask-weight", "0.05", "--out", dir.Combine("run"));
         Assert.True(trained.ExitCode == 0, trained.Output);
         var (header, _) = Checkpoint.Load(dir.Combine("run", "last.ckpt"));
         Assert.Equal(12, header.Train.Losses.Paired);
         Assert.Equal(3, header.Train.Losses.PairedStructure);
+        Assert.Equal(0.05, header.Train.Losses.MaskSparsity);
         Assert.True(header.History[^1].Terms["paired_ssim"] > 0);
         Assert.Equal((1, 1), (header.Train.Seed, header.Data!.SplitSeed));
         // --split-seed keeps the held-out subjects while --seed draws new training noise.

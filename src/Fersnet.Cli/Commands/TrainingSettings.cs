@@ -81,6 +81,10 @@ public class TrainingSettings : CommandSettings
     [Description("Weight of 1 − SSIM between the re-drawn face and the paired real face, beside the paired L1 (default 0: off; needs --paired-share).")]
     public double? PairedStructureWeight { get; init; }
 
+    [CommandOption("--mask-weight <W>")]
+    [Description("Weight of the attention mask's mean (skip decoder): re-draw only where the expression needs it (default 0.02).")]
+    public double? MaskWeight { get; init; }
+
     [CommandOption("--fer-on-synthesis-weight <W>")]
     [Description("Weight of the recognition branch's classification of re-drawn faces as their target (default 0: off).")]
     public double? RecognitionOfSynthesisWeight { get; init; }
@@ -200,6 +204,7 @@ public class TrainingSettings : CommandSettings
             Judge = Judge is null ? JudgeWeight ?? Defaults.Losses.Judge : JudgeWeight ?? 1,
             Paired = PairedWeight ?? Defaults.Losses.Paired,
             PairedStructure = PairedStructureWeight ?? Defaults.Losses.PairedStructure,
+            MaskSparsity = MaskWeight ?? Defaults.Losses.MaskSparsity,
         },
         LabelSmoothing = LabelSmoothing ?? Defaults.LabelSmoothing,
         Augment = NoAugment ? AugmentConfig.None : new AugmentConfig { Erasing = Erase is { } p and not 0 ? new RandomErasing(p) : null },

@@ -145,6 +145,7 @@ public sealed record TrainConfig
         if (Losses.Judge > 0 && JudgeFrom is null) throw new ArgumentException("a judge's weight needs a judge (its checkpoint)");
         if (Losses.Paired is < 0) throw new ArgumentException("the paired loss's weight must not be negative");
         if (Losses.PairedStructure < 0) throw new ArgumentException("the paired structure term's weight must not be negative");
+        if (Losses.MaskSparsity is < 0) throw new ArgumentException("the attention mask's weight must not be negative");
         if (LabelSmoothing is < 0 or >= 1) throw new ArgumentException("label smoothing must be in [0, 1)");
         Augment.Erasing?.Validate();
     }
