@@ -33,8 +33,8 @@ public sealed class ServerModels : IDisposable
             try
             {
                 var card = new ModelCard(
-                    ModelCard.Describe(recognizer.ModelPath, Checkpoint.Load(recognizer.ModelPath).Header),
-                    ModelCard.Describe(synthesizer.ModelPath, Checkpoint.Load(synthesizer.ModelPath).Header),
+                    ModelCard.Describe(recognizer.ModelPath, recognizer.ModelHeader),
+                    ModelCard.Describe(synthesizer.ModelPath, synthesizer.ModelHeader),
                     recognizer.Options.Detector.ToString().ToLowerInvariant(),
                     typeof(ServerModels).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().FirstOrDefault(a => a.Key == "FersnetCommit")?.Value ?? "unknown");
                 return new ServerModels(recognizer, synthesizer, card);

@@ -30,6 +30,9 @@ public sealed class ExpressionRecognizer : IDisposable
     /// <summary>The checkpoint file the model was loaded from.</summary>
     public string ModelPath => _model.Path;
 
+    /// <summary>What the checkpoint says of the model: data, classes, training, measured accuracy.</summary>
+    public Training.CheckpointHeader ModelHeader => _model.Header;
+
     /// <summary>The expressions the model tells apart (the keys of <see cref="FaceExpression.Probabilities"/>), in output order.</summary>
     public IReadOnlyList<string> Expressions => _model.Labels.Names;
 

@@ -46,6 +46,9 @@ public sealed class ExpressionSynthesizer : IDisposable
     /// <summary>The checkpoint the model was loaded from.</summary>
     public string ModelPath => _trained.Path;
 
+    /// <summary>What the checkpoint says of the model: data, classes, training.</summary>
+    public Training.CheckpointHeader ModelHeader => _trained.Header;
+
     public MultiTaskModel Model => _trained.Model;
 
     /// <summary>The expressions this model draws.</summary>
