@@ -8,18 +8,27 @@ public class ArchitectureTests
 {
     private static string Library => Path.Combine(TestPaths.RepoRoot, "src", "Fersnet");
 
-    /// <summary>Folder (namespace under Fersnet.) → the Fersnet namespaces its files use.</summary>
+    /// <summary>
+    /// Folder (namespace under Fersnet.) → the Fersnet namespaces its files use: by a using directive, or by a name
+    /// qualified with a sibling folder (<c>Synthesis.ExpressionSynthesizer</c> in code or in a doc comment's cref).
+    /// </summary>
     private static Dictionary<string, HashSet<string>> FolderDependencies(string project, string prefix)
     {
         var graph = new Dictionary<string, HashSet<string>>();
+        var folders = Directory.GetDirectories(project).Select(Path.GetFileName).Where(d => d is not ("bin" or "obj")).ToArray();
         var usingLine = new Regex(@"^using (?:static )?(Fersnet(?:\.\w+)+)", RegexOptions.Multiline);
-        foreach (var folder in Directory.GetDirectories(project).Where(d => Path.GetFileName(d) is not ("bin" or "obj")))
+        var qualified = new Regex($@"(?<![\w.])({string.Join('|', folders)})\.[A-Z]\w*");
+        foreach (var folder in folders)
         {
-            string name = prefix + Path.GetFileName(folder);
+            string name = prefix + folder;
             var uses = graph[name] = [];
-            foreach (var file in Directory.EnumerateFiles(folder, "*.cs", SearchOption.AllDirectories))
-                foreach (Match m in usingLine.Matches(File.ReadAllText(file)))
-                    if (m.Groups[1].Value != name) uses.Add(m.Groups[1].Value);
+            foreach (var file in Directory.EnumerateFiles(Path.Combine(project, folder!), "*.cs", SearchOption.AllDirectories))
+            {
+                string text = File.ReadAllText(file);
+                uses.UnionWith(usingLine.Matches(text).Select(m => m.Groups[1].Value));
+                uses.UnionWith(qualified.Matches(text).Select(m => prefix + m.Groups[1].Value));
+            }
+            uses.Remove(name);
         }
         return graph;
     }
@@ -60,6 +69,25 @@ public class ArchitectureTests
         Assert.Contains("Fersnet.Lab.Reporting", graph["Fersnet.Lab.Experiments"]);
         var cycle = FindCycle(graph);
         Assert.True(cycle is null, "folders in a cycle: " + string.Join(" → ", cycle ?? []));
+    }
+
+    [Fact]
+    public void A_name_qualified_with_a_sibling_folder_is_a_dependency()
+    {
+        string project = Directory.CreateTempSubdirectory("fersnet-arch-").FullName;
+        try
+        {
+            Directory.CreateDirectory(Path.Combine(project, "Inference"));
+            Directory.CreateDirectory(Path.Combine(project, "Synthesis"));
+            Directory.CreateDirectory(Path.Combine(project, "Data"));
+            File.WriteAllText(Path.Combine(project, "Inference", "A.cs"), "namespace Fersnet.Inference;\nclass A { object M() => Synthesis.B.Draw(this.Data.Count); }\n");
+            File.WriteAllText(Path.Combine(project, "Synthesis", "B.cs"), "using Fersnet.Inference;\nnamespace Fersnet.Synthesis;\nclass B { }\n");
+            var graph = FolderDependencies(project, "Fersnet.");
+            Assert.Equal(["Fersnet.Synthesis"], graph["Fersnet.Inference"]);       // qualified name; `this.Data` is a member, not a folder
+            Assert.Equal(["Fersnet.Inference"], graph["Fersnet.Synthesis"]);       // using directive
+            Assert.NotNull(FindCycle(graph));
+        }
+        finally { Directory.Delete(project, recursive: true); }
     }
 
     [Fact]

@@ -6,14 +6,14 @@ namespace Fersnet.Imaging;
 public static class ModelFiles
 {
     /// <summary>
-    /// The expression model <see cref="Inference.ExpressionRecognizer"/> loads when no checkpoint is given (a path relative
+    /// The expression model the recogniser (Fersnet.Inference) loads when no checkpoint is given (a path relative
     /// to the repository and to the build output). Named once, by the <c>FersnetBundledModel</c> property in
     /// src/Fersnet/Fersnet.csproj, which also copies the file to every build output and records its name in the assembly.
     /// </summary>
     public static string BundledExpressionModel { get; } = Recorded("FersnetBundledModel");
 
     /// <summary>
-    /// The synthesis model <see cref="Synthesis.ExpressionSynthesizer"/> loads when no checkpoint is given; named once, by
+    /// The synthesis model the synthesiser (Fersnet.Synthesis) loads when no checkpoint is given; named once, by
     /// the <c>FersnetBundledSynthesisModel</c> property in src/Fersnet/Fersnet.csproj, and copied like the expression model.
     /// </summary>
     public static string BundledSynthesisModel { get; } = Recorded("FersnetBundledSynthesisModel");

@@ -230,35 +230,6 @@ public sealed class ExpressionRecognizer : IDisposable
         return results;
     }
 
-    /// <summary>True when the model has a synthesis branch (FERSNet, hard sharing) and so can <see cref="Redraw"/> faces.</summary>
-    public bool CanRedraw => _model.Model.Config.HasSynthesis;
-
-    /// <summary>
-    /// Re-draws a face that <see cref="Recognize(Mat)"/> found in <paramref name="image"/> with another expression, through the
-    /// model's synthesis branch: the face cropped as for recognition, returned as a grayscale image of the model's size.
-    /// </summary>
-    /// <param name="expression">One of <see cref="Expressions"/> (aliases such as <c>happy</c> are accepted).</param>
-    /// <exception cref="InvalidOperationException">The model has no synthesis branch (the bundled single-task model).</exception>
-    /// <exception cref="ArgumentException">The expression is not one the model knows.</exception>
-    public Mat Redraw(Mat image, FaceExpression face, string expression)
-    {
-        if (!CanRedraw) throw new InvalidOperationException($"{ModelPath}: a {_model.Model.Config.Kind} model has no synthesis branch; load a fersnet or hard checkpoint");
-        if (!Data.Expressions.TryParse(expression, out var target) || !_model.Labels.Classes.Contains(target))
-            throw new ArgumentException($"'{expression}' is not one of this model's expressions ({string.Join(", ", Expressions)})", nameof(expression));
-        using var photo = new PhotoViews(image);
-        var crop = new float[_imageSize * _imageSize];
-        FaceCrop.Extract(photo.Gray, FaceCrop.Square(new Rect2f(face.Box.X, face.Box.Y, face.Box.Width, face.Box.Height), CropScale), _imageSize, crop);
-        float[] drawn;
-        lock (_forward)
-        {
-            using var scope = NewDisposeScope();
-            var input = tensor(crop, [1, 1, _imageSize, _imageSize]).to(_device);
-            var targets = tensor(new long[] { _model.Labels.IndexOf(target) }).to(_device);
-            drawn = Synthesis.ExpressionSynthesizer.Redraw(_model.Model, input, targets).cpu().contiguous().data<float>().ToArray();
-        }
-        return FaceImage.FromUnitRange(drawn, _imageSize);
-    }
-
     /// <summary>Releases the model and the detector.</summary>
     public void Dispose()
     {

@@ -14,7 +14,7 @@ public static class NativeLibraries
     private static readonly Lock Gate = new();
     private static bool _done;
 
-    /// <summary>Applies the fix once per process (cheap afterwards). Called by <see cref="TorchRuntime.Initialize"/> and <see cref="Inference.ExpressionRecognizer.Load"/>.</summary>
+    /// <summary>Applies the fix once per process (cheap afterwards). Called by <see cref="TorchRuntime.Initialize"/> and by the recogniser's Load (Fersnet.Inference).</summary>
     /// <exception cref="InvalidOperationException">The library needs a newer libstdc++ for real, or its folder is read-only.</exception>
     public static void EnsureLoadable()
     {

@@ -14,7 +14,7 @@ public static partial class NativeMemory
     private const int MmapThreshold = -3;   // M_MMAP_THRESHOLD in malloc.h
     private static int _applied;
 
-    /// <summary>Applied once, by <see cref="Inference.ExpressionRecognizer.Load"/>; does nothing off glibc.</summary>
+    /// <summary>Applied once, by the recogniser's Load (Fersnet.Inference); does nothing off glibc.</summary>
     public static void BoundForInference()
     {
         if (!OperatingSystem.IsLinux() || Interlocked.Exchange(ref _applied, 1) == 1) return;
