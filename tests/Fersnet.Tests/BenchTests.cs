@@ -19,6 +19,8 @@ public class BenchTests
         var single = ModelConfig.Lite(ModelKind.Single, 7);
         Assert.Equal(72.3e6, FlopCount.RecognitionFlopsPerImage(single), 0.3e6);
         Assert.Equal(3 * 72.3e6, FlopCount.TrainFlopsPerImage(single), 1e6);
+        // A third conv in each block repeats each block's second one: 16·16·9·48² = 5.31 M MAC in every block, +42.5 MFLOP.
+        Assert.Equal(72.3e6 + 2 * 4 * 5.308e6, FlopCount.RecognitionFlopsPerImage(single with { ConvsPerBlock = 3 }), 0.3e6);
         // A synthesis step costs more than three recognition-only steps; mixing them lowers the average.
         Assert.True(FlopCount.TrainFlopsPerImage(fersnet, 1) > FlopCount.TrainFlopsPerImage(fersnet, 2));
         Assert.True(FlopCount.TrainFlopsPerImage(fersnet, 1) > 3 * FlopCount.RecognitionFlopsPerImage(fersnet));

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Fersnet.Data;
 using Fersnet.Evaluation;
 using Fersnet.Imaging;
+using Fersnet.Models;
 using Fersnet.Training;
 using Fersnet.Lab.Experiments;
 using Fersnet.Serialization;
@@ -113,15 +114,28 @@ public class ExperimentTests
 
         // Pretrained on another label set (FER2013's neutral instead of CK+'s contempt), at the experiment's size.
         var pretrainLabels = new LabelSet([Expression.Neutral, Expression.Anger, Expression.Happiness, Expression.Surprise]);
-        foreach (var kind in new[] { Models.ModelKind.Single, Models.ModelKind.Fersnet })
+        foreach (var kind in new[] { ModelKind.Single, ModelKind.Fersnet })
         {
-            using var source = Trainer.Create(new Models.ModelConfig(kind, 48, 8, false, pretrainLabels.Count), new TrainConfig { Epochs = 1 }, pretrainLabels);
+            using var source = Trainer.Create(new ModelConfig(kind, 48, 8, false, pretrainLabels.Count), new TrainConfig { Epochs = 1 }, pretrainLabels);
             source.SaveCheckpoint(init.Replace("{variant}", kind.ToString().ToLowerInvariant()));
         }
         var warm = CliRunner.Run(args);
         Assert.True(warm.ExitCode == 0, warm.Output);
         Assert.Contains("4 training(s) finished", warm.Output);
         Assert.Contains("every fold starts from the weights of", File.ReadAllText(dir.Combine("RESULTS.md")));
+    }
+
+    [Fact]
+    public void A_deeper_network_is_another_experiment_and_the_paper_block_keeps_older_fingerprints()
+    {
+        var skip = ModelConfig.Lite(ModelKind.Fersnet, 7) with { Decoder = SynthesisDecoder.Skip };
+        ExperimentConfig With(ModelConfig model) => new("/data/ckplus48", 10, 1, model, 0.1, null, new TrainConfig());
+        // The whole model config enters the fingerprint here (a skip decoder is not version 1's shape): the field must not.
+        Assert.DoesNotContain("convsPerBlock", With(skip).FingerprintFields(), StringComparison.OrdinalIgnoreCase);
+        Assert.NotEqual(With(skip).Fingerprint("fersnet"), With(skip with { ConvsPerBlock = 3 }).Fingerprint("fersnet"));
+        var paperBlock = ModelConfig.Lite(ModelKind.Single, 7);
+        Assert.DoesNotContain("\"version\"", With(paperBlock).FingerprintFields());                 // still version 1's fields
+        Assert.NotEqual(With(paperBlock).Fingerprint("single"), With(paperBlock with { ConvsPerBlock = 3 }).Fingerprint("single"));
     }
 
     [Fact]

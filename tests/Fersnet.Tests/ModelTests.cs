@@ -1,4 +1,6 @@
+using System.Text.Json;
 using Fersnet.Models;
+using Fersnet.Serialization;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -74,6 +76,46 @@ public class ModelTests
         if (Environment.GetEnvironmentVariable("FERSNET_UPDATE_SNAPSHOTS") == "1") File.WriteAllLines(path, actual);
         Assert.True(File.Exists(path), $"{path} missing: run the tests once with FERSNET_UPDATE_SNAPSHOTS=1 and review it");
         Assert.Equal(File.ReadAllLines(path), actual);
+    }
+
+    [Theory]
+    [InlineData(ModelKind.Single)]
+    [InlineData(ModelKind.Fersnet)]
+    public void A_deeper_block_adds_convolutions_beside_the_paper_blocks_weights(ModelKind kind)
+    {
+        using var scope = NewDisposeScope();
+        var paper = ModelConfig.Lite(kind, 7, width: 8);
+        var deeper = paper with { ConvsPerBlock = 4 };
+        using var plain = ModelFactory.Create(paper);
+        using var deep = ModelFactory.Create(deeper);
+        var plainNames = plain.named_parameters().Select(p => p.name).ToHashSet();
+        var deepNames = deep.named_parameters().Select(p => p.name).ToArray();
+        Assert.Subset(deepNames.ToHashSet(), plainNames);                        // the paper's weights keep their names
+        var added = deepNames.Where(n => !plainNames.Contains(n)).ToArray();
+        Assert.NotEmpty(added);
+        Assert.All(added, n => Assert.Matches(@"blocks\.\d\.deeper\.[01]\.", n));    // two more convs in every block
+        int branches = kind == ModelKind.Fersnet ? 2 : 1;
+        Assert.Equal(branches * ModelConfig.Blocks * 2, added.Count(n => n.EndsWith(".conv.weight", StringComparison.Ordinal)));
+
+        deep.eval();
+        using var _ = no_grad();
+        var x = rand(2, 1, 48, 48) * 2 - 1;
+        var output = deep.call(x, kind == ModelKind.Single ? null : OneHot(2, 7));
+        Assert.Equal([2, 7], output.FerLogits.shape);
+        if (kind != ModelKind.Single) Assert.Equal([2, 1, 48, 48], output.Synthesized!.shape);
+    }
+
+    [Fact]
+    public void The_paper_block_leaves_the_saved_config_as_it_was_and_fewer_than_two_convolutions_are_refused()
+    {
+        var paper = ModelConfig.Lite(ModelKind.Single, 7);
+        Assert.Equal(2, paper.BlockConvs);
+        Assert.DoesNotContain("convsPerBlock", JsonSerializer.Serialize(paper, FersnetJson.Options), StringComparison.OrdinalIgnoreCase);
+        var deeper = paper with { ConvsPerBlock = 3 };
+        var read = JsonSerializer.Deserialize<ModelConfig>(JsonSerializer.Serialize(deeper, FersnetJson.Options), FersnetJson.Options);
+        Assert.Equal(deeper, read);
+        Assert.Equal(3, read!.BlockConvs);
+        Assert.Throws<ArgumentException>(() => (paper with { ConvsPerBlock = 1 }).Validate());
     }
 
     [Fact]

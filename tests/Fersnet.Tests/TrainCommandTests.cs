@@ -39,17 +39,18 @@ public class TrainCommandTests
     }
 
     [Fact]
-    public void The_recognition_levers_reach_the_saved_configs_and_a_64_pixel_model_trains()
+    public void The_recognition_levers_reach_the_saved_configs_and_a_deeper_64_pixel_model_trains()
     {
         using var dir = new TempDir();
         string data = Fixtures.TinyCkPlus(dir.Combine("ck"));
         var trained = CliRunner.Run("train", "--data", data, "--model", "single", "--epochs", "1", "--batch-size", "8", "--width", "8",
-            "--image-size", "64", "--erase", "0.5", "--label-smoothing", "0", "--out", dir.Combine("run"));
+            "--image-size", "64", "--convs-per-block", "3", "--erase", "0.5", "--label-smoothing", "0", "--out", dir.Combine("run"));
         Assert.True(trained.ExitCode == 0, trained.Output);
         Assert.Contains("at 64px", trained.Output);
         string checkpoint = dir.Combine("run", "last.ckpt");
         var (header, _) = Checkpoint.Load(checkpoint);
         Assert.Equal(64, header.Model.ImageSize);
+        Assert.Equal(3, header.Model.BlockConvs);
         Assert.Equal(new RandomErasing(0.5), header.Train.Augment.Erasing);
         Assert.Equal(0, header.Train.LabelSmoothing);
         Assert.True(double.IsFinite(header.History[^1].TrainLoss));
@@ -58,6 +59,9 @@ public class TrainCommandTests
         Assert.Equal(2, wrong.ExitCode);
         Assert.Contains("multiple of 16", wrong.Output);
         Assert.DoesNotContain("   at ", wrong.Output);
+        var shallow = CliRunner.Run("train", "--data", data, "--model", "single", "--convs-per-block", "1", "--out", dir.Combine("wrong"));
+        Assert.Equal(2, shallow.ExitCode);
+        Assert.Contains("convolutions per block must be at least 2", shallow.Output);
     }
 
     [Fact]

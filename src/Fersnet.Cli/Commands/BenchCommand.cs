@@ -34,6 +34,10 @@ public sealed class BenchCommand(IAnsiConsole console) : Command<BenchCommand.Se
         [Description("Input side instead of the preset's, a multiple of 16 (a training lever's cost).")]
         public int? ImageSize { get; init; }
 
+        [CommandOption("--convs-per-block <N>")]
+        [Description("3x3 convolutions in each block instead of the paper's 2 (a deeper network's cost).")]
+        public int? ConvsPerBlock { get; init; }
+
         [CommandOption("--synthesis-every <K>")]
         [Description("Training mix: a synthesis step every k-th batch, as in training (default 1).")]
         public int SynthesisEvery { get; init; } = 1;
@@ -78,7 +82,7 @@ public sealed class BenchCommand(IAnsiConsole console) : Command<BenchCommand.Se
 
         var peak = CpuPeak.Detect(TorchRuntime.ThreadCount);
         var config = new BenchConfig(kinds, settings.Preset, SynthesisEvery: settings.SynthesisEvery, CycleShare: settings.CycleShare, Warmup: settings.Warmup, Repetitions: settings.Repetitions,
-            Width: settings.Width, ImageSize: settings.ImageSize);
+            Width: settings.Width, ImageSize: settings.ImageSize, ConvsPerBlock: settings.ConvsPerBlock);
         try { config.Model(ModelKind.Single, 2).Validate(); }
         catch (ArgumentException e) { console.MarkupLineInterpolated($"[red]error:[/] {e.Message}"); return 2; }
         console.MarkupLineInterpolated($"peak FP32: {peak.Derivation}");

@@ -22,6 +22,10 @@ public class TrainingSettings : CommandSettings
     [Description("First-block width (the lite preset's: 16).")]
     public int? Width { get; init; }
 
+    [CommandOption("--convs-per-block <N>")]
+    [Description("3x3 convolutions in each of a branch's four blocks (the paper's: 2); more makes the network deeper at the same widths.")]
+    public int? ConvsPerBlock { get; init; }
+
     [CommandOption("--image-size <PIXELS>")]
     [Description("Input side, a multiple of 16 (the lite preset's: 48); faces are resized to it when loaded, e.g. 64 upsamples FER2013's 48 px faces.")]
     public int? ImageSize { get; init; }
@@ -165,12 +169,13 @@ public class TrainingSettings : CommandSettings
     }
 
     /// <summary>The architecture of <paramref name="kind"/> for <paramref name="classes"/> expressions: the preset, with
-    /// --width, --image-size and --gate-bias where given.</summary>
+    /// --width, --image-size, --convs-per-block and --gate-bias where given.</summary>
     public ModelConfig ToModelConfig(ModelKind kind, int classes)
     {
         var model = ModelConfig.FromPreset(Preset, kind, classes);
         if (Width is { } width) model = model with { Width = width };
         if (ImageSize is { } side) model = model with { ImageSize = side };
+        if (ConvsPerBlock is { } convs) model = model with { ConvsPerBlock = convs == ModelConfig.PaperConvsPerBlock ? null : convs };
         if (GateBias is { } gateBias) model = model with { GateBias = gateBias };
         model = model with { Decoder = ModelConfig.ParseDecoder(Decoder) };
         return model;

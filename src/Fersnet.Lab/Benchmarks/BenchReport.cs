@@ -16,7 +16,7 @@ public static class BenchReport
     public static string SpeedSection(IReadOnlyList<ModelBench> results, CpuPeak peak, Provenance provenance, string command, BenchConfig config,
         NaiveComparison? naive, TrainedInference? trained, IReadOnlyList<GeneratorBench>? generators = null)
     {
-        var text = Notebook.Section(config.Width is null && config.ImageSize is null ? $"Speed ({config.Preset} preset)" : $"Speed ({config.Shape})", command, provenance);
+        var text = Notebook.Section(config.Shape == config.Preset ? $"Speed ({config.Preset} preset)" : $"Speed ({config.Shape})", command, provenance);
         text.AppendLine($"- Peak: {peak.Derivation}");
         text.AppendLine(Protocol(config));
         if (naive is not null) text.AppendLine(NaiveLine(naive));

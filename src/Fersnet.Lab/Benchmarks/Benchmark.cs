@@ -21,20 +21,24 @@ public sealed record BenchConfig(
     int Repetitions = 5,
     int Seed = 1,
     int? Width = null,
-    int? ImageSize = null)
+    int? ImageSize = null,
+    int? ConvsPerBlock = null)
 {
-    /// <summary>The architecture measured: the preset's, with <see cref="Width"/> and <see cref="ImageSize"/> where given.</summary>
+    /// <summary>The architecture measured: the preset's, with <see cref="Width"/>, <see cref="ImageSize"/> and
+    /// <see cref="ConvsPerBlock"/> where given.</summary>
     public ModelConfig Model(ModelKind kind, int classes)
     {
         var model = ModelConfig.FromPreset(Preset, kind, classes);
-        return model with { Width = Width ?? model.Width, ImageSize = ImageSize ?? model.ImageSize };
+        return model with { Width = Width ?? model.Width, ImageSize = ImageSize ?? model.ImageSize, ConvsPerBlock = ConvsPerBlock ?? model.ConvsPerBlock };
     }
 
-    /// <summary>The preset and what differs from it, e.g. "lite" or "lite, width 32, 64 px".</summary>
-    public string Shape => string.Join(", ", new[] { Preset, Width is { } w ? $"width {w}" : null, ImageSize is { } s ? $"{s} px" : null }.OfType<string>());
+    /// <summary>The preset and what differs from it, e.g. "lite" or "lite, width 32, 64 px, 3 convs a block".</summary>
+    public string Shape => string.Join(", ", new[] { Preset, Width is { } w ? $"width {w}" : null, ImageSize is { } s ? $"{s} px" : null,
+        ConvsPerBlock is { } c ? $"{c} convs a block" : null }.OfType<string>());
 
-    /// <summary>The notebook section's key: "bench-lite", "bench-lite-w32-64px".</summary>
-    public string SectionKey => string.Join("-", new[] { "bench", Preset, Width is { } w ? $"w{w}" : null, ImageSize is { } s ? $"{s}px" : null }.OfType<string>());
+    /// <summary>The notebook section's key: "bench-lite", "bench-lite-w32-64px-c3".</summary>
+    public string SectionKey => string.Join("-", new[] { "bench", Preset, Width is { } w ? $"w{w}" : null, ImageSize is { } s ? $"{s}px" : null,
+        ConvsPerBlock is { } c ? $"c{c}" : null }.OfType<string>());
 
     /// <summary>The training recipe measured: batch size, seed, synthesis mix and cycle share.</summary>
     public TrainConfig TrainConfig() => new()

@@ -20,7 +20,7 @@ public static class FlopCount
         for (int d = 0; d < ModelConfig.Blocks; d++)
         {
             long channels = c.BlockWidth(d);
-            branch += Conv(inChannels, channels, 3, side) + Conv(channels, channels, 3, side);
+            branch += Conv(inChannels, channels, 3, side) + (c.BlockConvs - 1) * Conv(channels, channels, 3, side);
             side /= 2;
             // ConvFLU: W_rz (2C→2C) + W (C→C) + U (C→C) at the pooled side.
             lastGate = Conv(2 * channels, 2 * channels, 3, side) + 2 * Conv(channels, channels, 3, side);

@@ -41,8 +41,8 @@ public sealed class FersNet : MultiTaskModel
         for (int depth = 0; depth < ModelConfig.Blocks; depth++)
         {
             long channels = config.BlockWidth(depth);
-            fer_blocks.Add(new ConvBlock($"fer_block{depth}", inChannels, channels));
-            fes_blocks.Add(new ConvBlock($"fes_block{depth}", inChannels, channels));
+            fer_blocks.Add(new ConvBlock($"fer_block{depth}", inChannels, channels, config.BlockConvs));
+            fes_blocks.Add(new ConvBlock($"fes_block{depth}", inChannels, channels, config.BlockConvs));
             fer_flus.Add(new ConvFlu($"fer_flu{depth}", channels, config.GateBias));
             fes_flus.Add(new ConvFlu($"fes_flu{depth}", channels, config.GateBias));
             inChannels = channels;

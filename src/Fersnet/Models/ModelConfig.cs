@@ -38,6 +38,8 @@ public enum SynthesisDecoder
 /// <param name="GateBias">FERSNet: null for the paper's bias-free ConvFLUs; a value gives each update gate a learnable
 /// bias starting there (see <see cref="ConvFlu"/>).</param>
 /// <param name="Decoder">Which synthesis decoder the multi-task networks have; the single-task network has none.</param>
+/// <param name="ConvsPerBlock">3x3 convolutions in each block of every branch: null for the paper's two (checkpoints and
+/// experiment fingerprints written before the field existed have it); more makes the network deeper at the same widths.</param>
 public sealed record ModelConfig(
     ModelKind Kind,
     int ImageSize,
@@ -46,9 +48,17 @@ public sealed record ModelConfig(
     int Classes,
     double Dropout = 0.3,
     double? GateBias = null,
-    SynthesisDecoder Decoder = SynthesisDecoder.Bottleneck)
+    SynthesisDecoder Decoder = SynthesisDecoder.Bottleneck,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? ConvsPerBlock = null)
 {
     public const int Blocks = 4;
+
+    /// <summary>The paper's block: two 3x3 convolutions before the pooling.</summary>
+    public const int PaperConvsPerBlock = 2;
+
+    /// <summary>3x3 convolutions in each block (<see cref="ConvsPerBlock"/>, or the paper's two).</summary>
+    [JsonIgnore]
+    public int BlockConvs => ConvsPerBlock ?? PaperConvsPerBlock;
 
     /// <summary>The published size: 96x96 input, 256 channels everywhere. For GPU machines.</summary>
     public static ModelConfig Paper(ModelKind kind, int classes) => new(kind, 96, 256, true, classes);
@@ -88,5 +98,6 @@ public sealed record ModelConfig(
         if (ImageSize < 16 || ImageSize % 16 != 0) throw new ArgumentException($"image size {ImageSize} must be a positive multiple of 16");
         if (Width < 1) throw new ArgumentException("width must be positive");
         if (Classes < 2) throw new ArgumentException("at least two classes are needed");
+        if (BlockConvs < PaperConvsPerBlock) throw new ArgumentException($"convolutions per block must be at least {PaperConvsPerBlock} (the paper's block), not {BlockConvs}");
     }
 }

@@ -18,7 +18,7 @@ public sealed class Trunk : Module<Tensor, Tensor>
         long inChannels = config.Width;
         for (int depth = 0; depth < ModelConfig.Blocks; depth++)
         {
-            blocks.Add(new ConvBlock($"block{depth}", inChannels, config.BlockWidth(depth)));
+            blocks.Add(new ConvBlock($"block{depth}", inChannels, config.BlockWidth(depth), config.BlockConvs));
             inChannels = config.BlockWidth(depth);
         }
         RegisterComponents();
