@@ -136,6 +136,8 @@ public class ExperimentTests
         var paperBlock = ModelConfig.Lite(ModelKind.Single, 7);
         Assert.DoesNotContain("\"version\"", With(paperBlock).FingerprintFields());                 // still version 1's fields
         Assert.NotEqual(With(paperBlock).Fingerprint("single"), With(paperBlock with { ConvsPerBlock = 3 }).Fingerprint("single"));
+        Assert.Contains("width 16, 3 convolutions a block, seed 1", ExperimentNotebook.Budget(With(paperBlock with { ConvsPerBlock = 3 })));
+        Assert.Contains("width 16, seed 1", ExperimentNotebook.Budget(With(paperBlock)));
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Fersnet.Lab.Reporting;
+using Fersnet.Models;
 using Fersnet.Training;
 
 namespace Fersnet.Lab.Experiments;
@@ -16,12 +17,15 @@ internal static class ExperimentNotebook
     public static string Budget(ExperimentConfig config)
     {
         var t = config.Train;
-        string training = Invariant($"{t.Epochs} epochs, batch {t.BatchSize}, AdamW lr {t.LearningRate} cosine, {config.Model.ImageSize}px, width {config.Model.Width}, seed {config.Seed}")
+        string training = Invariant($"{t.Epochs} epochs, batch {t.BatchSize}, AdamW lr {t.LearningRate} cosine, {config.Model.ImageSize}px, width {config.Model.Width}{Depth(config.Model)}, seed {config.Seed}")
             + (t.Seed != config.Seed ? Invariant($" (trainings: seed {t.Seed})") : "");
         string synthesis = Invariant($"synthesis warm-up {t.SynthesisWarmupEpochs} epochs, synthesis weight {t.Losses.Synthesis}, a synthesis step on every {Every(t.SynthesisEvery)}batch, cycle pass on {CyclePass(t.CycleShare)}, synthesis gradients {(t.SynthesisGradientsIntoFer ? "into" : "kept out of")} the recognition features")
             + (config.Model.GateBias is { } bias ? Invariant($", gate bias {bias}") : "");
         return $"- Budget per (variant, fold): {training};{Selection(config)}; {synthesis}{WeightAverage(t)}{WarmStart(t)}";
     }
+
+    /// <summary>", 3 convolutions a block" for a deeper network than the paper's; empty for the paper's block.</summary>
+    private static string Depth(ModelConfig model) => model.ConvsPerBlock is { } convs ? $", {convs} convolutions a block" : "";
 
     /// <summary>" a 2nd " style: empty for every batch, else the ordinal and a space.</summary>
     private static string Every(int k) => k == 1 ? "" : Notebook.Ordinal(k) + " ";
