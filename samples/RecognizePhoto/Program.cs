@@ -27,6 +27,11 @@ if (args.Length == 3 && faces.Count > 0)
         return 2;
     }
     using var synthesizer = ExpressionSynthesizer.Load();
+    if (!synthesizer.Expressions.Contains(target))
+    {
+        Console.Error.WriteLine($"the synthesis model does not draw {target.Name()} (it draws {string.Join(", ", synthesizer.Expressions.Select(e => e.Name()))})");
+        return 2;
+    }
     using var crop = synthesizer.CropFace(photo, faces[0].Box, recognizer.Options.CropScale);
     using var redrawn = synthesizer.Synthesize(crop, target);
     Cv2.ImWrite(args[2], redrawn);

@@ -11,8 +11,6 @@ namespace Fersnet.Server;
 /// <summary>The models the server loads once at start: the recogniser (detector + expression network) and the synthesis model.</summary>
 public sealed class ServerModels : IDisposable
 {
-    private readonly Lock _synthesis = new();
-
     public ExpressionRecognizer Recognizer { get; }
     public ExpressionSynthesizer Synthesizer { get; }
     public ModelCard Card { get; }
@@ -54,15 +52,14 @@ public sealed class ServerModels : IDisposable
 
     /// <summary>
     /// The face in <paramref name="box"/> of <paramref name="photo"/> re-drawn with each target: the crop the model saw
-    /// (gray, the model's side) and one image per target. One synthesis at a time (the model is not thread-safe).
+    /// (gray, the model's side) and one image per target. The synthesizer serialises calls on its model itself.
     /// </summary>
     public (Mat Input, IReadOnlyList<Mat> Drawn) Redraw(Mat photo, FaceBox box, IReadOnlyList<Expression> targets)
     {
         var input = Synthesizer.CropFace(photo, box, Recognizer.Options.CropScale);
         try
         {
-            lock (_synthesis)
-                return (input, Synthesizer.Synthesize(Enumerable.Repeat(input, targets.Count).ToArray(), targets));
+            return (input, Synthesizer.Synthesize(Enumerable.Repeat(input, targets.Count).ToArray(), targets));
         }
         catch
         {

@@ -21,6 +21,17 @@ public class RecognizerTests(RecognizerFixture fixture) : IClassFixture<Recogniz
     private static string Photo(int n) => Path.Combine(TestPaths.Photos, $"sample{n}.jpg");
 
     [Fact]
+    public void Annotations_on_a_BGRA_photo_are_opaque_and_the_dominant_expression_is_also_an_enum()
+    {
+        using var photo = new Mat(120, 160, MatType.CV_8UC4, new Scalar(200, 200, 200, 0));   // fully transparent input
+        var face = new FaceExpression(new FaceBox(40, 50, 60, 60), 0.9, new Dictionary<string, double> { ["happiness"] = 0.8, ["neutral"] = 0.2 }, "happiness");
+        using var drawn = FaceAnnotator.Draw(photo, [face]);
+        Assert.Equal(3, drawn.Channels());
+        Assert.Equal(new Vec3b(0, 220, 0), drawn.At<Vec3b>(80, 40));                              // on the box's left edge
+        Assert.Equal(Expression.Happiness, face.DominantExpression);
+    }
+
+    [Fact]
     public void Finds_the_reference_faces_of_the_shared_photos()
     {
         var score = DetectionEvaluation.Evaluate(Recognizer, Path.Combine(TestPaths.Photos, "faces.json"));

@@ -36,5 +36,11 @@ public class SampleProjectTests
         Assert.Matches(@"box \d+,\d+ \d+x\d+: [a-z]+ \(\d+ ?%\)", ran.Output);
         using var face = Cv2.ImRead(redrawn, ImreadModes.Unchanged);
         Assert.Equal(new Size(48, 48), face.Size());
+
+        // The synthesis model draws CK+'s seven expressions: neutral is refused in one line, not a stack trace.
+        var neutral = Run("dotnet", dir.Combine("bin", "RecognizePhoto.dll"), Path.Combine(TestPaths.Photos, "sample3.jpg"), "neutral", redrawn);
+        Assert.Equal(2, neutral.Code);
+        Assert.Contains("does not draw neutral", neutral.Output);
+        Assert.DoesNotContain("   at ", neutral.Output);
     }
 }

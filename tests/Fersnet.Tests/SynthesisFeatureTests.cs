@@ -239,7 +239,11 @@ public class SynthesisFeatureTests
         var batch = synthesizer.Synthesize([colour, colour], [Expression.Surprise, Expression.Anger]);
         Assert.Equal(2, batch.Count);
         Assert.Equal(0, Cv2.Norm(batch[0], drawn, NormTypes.L1));   // batching does not change the drawing
-        Assert.Throws<KeyNotFoundException>(() => synthesizer.Synthesize(colour, Expression.Contempt));
+        var unknown = Assert.Throws<ArgumentException>(() => synthesizer.Synthesize(colour, Expression.Contempt));
+        Assert.Contains("does not draw contempt", unknown.Message);
+        Assert.DoesNotContain(Expression.Contempt, synthesizer.Expressions);
+        Assert.Empty(synthesizer.Synthesize([], []));
+        Assert.Throws<ArgumentOutOfRangeException>(() => synthesizer.Synthesize([colour], [Expression.Surprise], batchSize: 0));
         foreach (var m in batch) m.Dispose();
     }
 

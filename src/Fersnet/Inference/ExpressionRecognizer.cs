@@ -47,6 +47,7 @@ public sealed class ExpressionRecognizer : IDisposable
     /// <summary>Loads the bundled model (<see cref="ModelFiles.BundledExpressionModel"/>) or <paramref name="checkpoint"/>, and the detector.</summary>
     /// <exception cref="Training.CheckpointException">Missing, damaged or mismatched checkpoint; the message names the file.</exception>
     /// <exception cref="FileNotFoundException">A bundled model file or the Haar cascade is not installed.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of its range (<see cref="RecognizerOptions"/>).</exception>
     public static ExpressionRecognizer Load(string? checkpoint = null, RecognizerOptions? options = null)
     {
         options ??= new RecognizerOptions();
@@ -73,10 +74,12 @@ public sealed class ExpressionRecognizer : IDisposable
     }
 
     /// <summary>Reads and decodes an image file exactly as <see cref="Recognize(string)"/> does: upright 8-bit BGR, pixel limit checked first.</summary>
+    /// <returns>A new image; the caller disposes it.</returns>
     /// <exception cref="ImageException">The file cannot be read, is not an image, or has too many pixels.</exception>
     public Mat ReadImage(string path) => PhotoDecoder.ReadColor(path, Options.MaxPixels);
 
     /// <summary>Decodes an encoded image exactly as <see cref="Recognize(byte[], string)"/> does: upright 8-bit BGR, pixel limit checked from the header first.</summary>
+    /// <returns>A new image; the caller disposes it.</returns>
     /// <exception cref="ImageException">Not a readable image, or too many pixels.</exception>
     public Mat DecodeImage(byte[] encoded, string name = "image") => PhotoDecoder.DecodeColor(encoded, name, Options.MaxPixels);
 
@@ -105,9 +108,11 @@ public sealed class ExpressionRecognizer : IDisposable
     }
 
     /// <summary>The faces in a decoded, upright image: 8-bit grayscale, BGR or BGRA (OpenCV's channel order).</summary>
+    /// <exception cref="ArgumentException">The image is empty or not 8-bit gray, BGR or BGRA.</exception>
     public IReadOnlyList<FaceExpression> Recognize(Mat image) => Recognize([image])[0];
 
     /// <summary>The faces in each of several decoded images; all their faces go through the network in one batch.</summary>
+    /// <exception cref="ArgumentException">An image is empty or not 8-bit gray, BGR or BGRA.</exception>
     public IReadOnlyList<IReadOnlyList<FaceExpression>> Recognize(IReadOnlyList<Mat> images)
     {
         var prepared = images.Select(Prepare).ToList();
@@ -115,9 +120,9 @@ public sealed class ExpressionRecognizer : IDisposable
     }
 
     /// <summary>
-    /// Recognises many image files, streamed: at most <see cref="RecognizerOptions.BatchSize"/> faces are held at a time
-    /// and go through the network together. One result per path, in order; a file that cannot be read gives a result
-    /// with its <see cref="PhotoResult.Error"/> and the batch goes on.
+    /// Recognises many image files, streamed: photos are read until their faces reach <see cref="RecognizerOptions.BatchSize"/>
+    /// (a photo's faces are never split), and those faces go through the network together. One result per path, in order;
+    /// a file that cannot be read gives a result with its <see cref="PhotoResult.Error"/> and the batch goes on.
     /// </summary>
     public IEnumerable<PhotoResult> RecognizeFiles(IEnumerable<string> paths, CancellationToken cancellationToken = default) =>
         RecognizeFiles(paths.Select(p => new ImageInput(p, null)), cancellationToken);

@@ -9,10 +9,17 @@ public static class FaceAnnotator
     /// <summary>
     /// A copy of <paramref name="photo"/> (upright 8-bit BGR, as <see cref="ExpressionRecognizer"/> saw it) with each face's
     /// box and a label such as <c>happiness 87%</c> above it; line width and text size follow the photo's size.
+    /// A gray or BGRA photo gives a BGR copy (drawn in opaque colour).
     /// </summary>
+    /// <returns>A new image; the caller disposes it.</returns>
     public static Mat Draw(Mat photo, IReadOnlyList<FaceExpression> faces)
     {
-        var canvas = photo.Channels() == 1 ? photo.CvtColor(ColorConversionCodes.GRAY2BGR) : photo.Clone();
+        var canvas = photo.Channels() switch
+        {
+            1 => photo.CvtColor(ColorConversionCodes.GRAY2BGR),
+            4 => photo.CvtColor(ColorConversionCodes.BGRA2BGR),
+            _ => photo.Clone(),
+        };
         int side = Math.Max(canvas.Cols, canvas.Rows);
         int thickness = Math.Max(1, side / 400);
         double fontScale = Math.Max(0.35, side / 1600.0);

@@ -1,9 +1,14 @@
+using System.Text.Json.Serialization;
+using Fersnet.Data;
 using Fersnet.Imaging;
 using TorchSharp;
 
 namespace Fersnet.Inference;
 
-/// <summary>A face's box in the photo, in pixels of the upright image (after EXIF orientation), top-left origin.</summary>
+/// <summary>
+/// A face's box in the photo, in pixels of the upright image (after EXIF orientation), top-left origin. A detector's box
+/// may reach past the photo's edges (a face cut by the border); clip it before cutting a sub-image out of the photo.
+/// </summary>
 public sealed record FaceBox(int X, int Y, int Width, int Height);
 
 /// <summary>One face found in a photo and what the model reads in it.</summary>
@@ -15,11 +20,16 @@ public sealed record FaceBox(int X, int Y, int Width, int Height);
 /// order; an expression the model was not trained on is absent (FER2013 models have no <c>contempt</c>).
 /// </param>
 /// <param name="Dominant">The most probable expression's name.</param>
-public sealed record FaceExpression(FaceBox Box, double DetectionScore, IReadOnlyDictionary<string, double> Probabilities, string Dominant);
+public sealed record FaceExpression(FaceBox Box, double DetectionScore, IReadOnlyDictionary<string, double> Probabilities, string Dominant)
+{
+    /// <summary>The most probable expression as the enum the rest of the library takes (to re-draw the face with it, say).</summary>
+    [JsonIgnore]
+    public Expression DominantExpression => Expressions.Parse(Dominant);
+}
 
 /// <summary>The outcome for one photo of a batch: its faces, or why it could not be read (then <see cref="Faces"/> is empty).</summary>
 /// <param name="Source">The file path, or the name given to bytes and streams.</param>
-/// <param name="Faces">The faces found, in the detector's order (most confident first); empty when none was found.</param>
+/// <param name="Faces">The faces found, in the detector's order (BlazeFace: most confident first); empty when none was found.</param>
 /// <param name="Error">One line naming the problem (empty, truncated, not an image, too many pixels, …), or null.</param>
 public sealed record PhotoResult(string Source, IReadOnlyList<FaceExpression> Faces, string? Error)
 {

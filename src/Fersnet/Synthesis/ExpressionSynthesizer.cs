@@ -15,7 +15,8 @@ namespace Fersnet.Synthesis;
 /// <remarks>
 /// An instance wraps a trained model for images: <see cref="Synthesize(Mat, Expression)"/> takes a face as OpenCV
 /// decoded it (any size, gray or colour), gives it the training's pre-processing (8-bit gray, resized to the model's
-/// side, scaled to [-1,1]) and returns the re-drawn face as an 8-bit gray image of the model's side.
+/// side, scaled to [-1,1]) and returns the re-drawn face as an 8-bit gray image of the model's side. An instance is
+/// thread-safe: calls from several threads take turns on the model.
 /// </remarks>
 public sealed class ExpressionSynthesizer : IDisposable
 {
@@ -23,7 +24,10 @@ public sealed class ExpressionSynthesizer : IDisposable
     public const string SyntheticSplit = "synthetic";
 
     private readonly TrainedModel _trained;
+    private readonly Lock _forward = new();
 
+    /// <summary>Wraps a loaded model with a synthesis branch; the synthesizer then owns it and disposes it.</summary>
+    /// <exception cref="ArgumentException">The model cannot synthesise (single-task).</exception>
     public ExpressionSynthesizer(TrainedModel trained)
     {
         if (!trained.Model.Config.HasSynthesis)
@@ -38,6 +42,7 @@ public sealed class ExpressionSynthesizer : IDisposable
     /// <exception cref="ArgumentException">The model cannot synthesise (single-task).</exception>
     public static ExpressionSynthesizer Load(string? checkpoint = null, Device? device = null)
     {
+        Runtime.TorchRuntime.Initialize();
         var trained = TrainedModel.Load(checkpoint ?? ModelFiles.Find(ModelFiles.BundledSynthesisModel), device);
         try { return new ExpressionSynthesizer(trained); }
         catch { trained.Dispose(); throw; }
@@ -49,10 +54,14 @@ public sealed class ExpressionSynthesizer : IDisposable
     /// <summary>What the checkpoint says of the model: data, classes, training.</summary>
     public Training.CheckpointHeader ModelHeader => _trained.Header;
 
+    /// <summary>The network itself, for research code (grids, evaluation, the enlarged training set).</summary>
     public MultiTaskModel Model => _trained.Model;
 
-    /// <summary>The expressions this model draws.</summary>
+    /// <summary>The expressions this model draws, in its class order.</summary>
     public LabelSet Labels => _trained.Labels;
+
+    /// <summary>The expressions <see cref="Synthesize(Mat, Expression)"/> accepts (the bundled model: CK+'s seven, no neutral).</summary>
+    public IReadOnlyList<Expression> Expressions => Labels.Classes;
 
     /// <summary>Side of the faces it takes and draws.</summary>
     public int ImageSize => Model.Config.ImageSize;
@@ -62,6 +71,7 @@ public sealed class ExpressionSynthesizer : IDisposable
     /// box, enlarged by <paramref name="cropScale"/>; edges repeated where it leaves the photo) and given the training's
     /// pre-processing: 8-bit gray, <see cref="ImageSize"/> square. Ready for <see cref="Synthesize(Mat, Expression)"/>.
     /// </summary>
+    /// <returns>A new image; the caller disposes it.</returns>
     /// <exception cref="ArgumentException">The box lies outside the photo.</exception>
     public Mat CropFace(Mat photo, FaceBox box, double cropScale = FaceCrop.DefaultScale)
     {
@@ -73,19 +83,33 @@ public sealed class ExpressionSynthesizer : IDisposable
 
     /// <summary>One face re-drawn with <paramref name="target"/>.</summary>
     /// <param name="face">8-bit image, gray or BGR(A), any size</param>
-    /// <returns>8-bit gray, <see cref="ImageSize"/> square</returns>
-    /// <exception cref="KeyNotFoundException">The model does not know the expression.</exception>
+    /// <returns>A new 8-bit gray image, <see cref="ImageSize"/> square; the caller disposes it.</returns>
+    /// <exception cref="ArgumentException">The model does not draw <paramref name="target"/> (see <see cref="Expressions"/>), or the face is not an 8-bit image.</exception>
     public Mat Synthesize(Mat face, Expression target) => Synthesize([face], [target])[0];
 
     /// <summary>Faces re-drawn with their targets, in batches: faces[i] with targets[i].</summary>
+    /// <returns>New 8-bit gray images, one per face; the caller disposes them.</returns>
+    /// <exception cref="ArgumentException">Counts differ, a target is not one of <see cref="Expressions"/>, or a face is not an 8-bit image.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchSize"/> is below 1.</exception>
     public IReadOnlyList<Mat> Synthesize(IReadOnlyList<Mat> faces, IReadOnlyList<Expression> targets, int batchSize = 128)
     {
         if (faces.Count != targets.Count) throw new ArgumentException($"{faces.Count} faces but {targets.Count} targets");
+        if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "must be positive");
+        foreach (var target in targets)
+            if (!Labels.Classes.Contains(target))
+                throw new ArgumentException($"{ModelPath} does not draw {target.Name()} (it draws {string.Join(", ", Labels.Names)})", nameof(targets));
+        if (faces.Count == 0) return [];
         var classes = targets.Select(t => (long)Labels.IndexOf(t)).ToArray();
-        using var scope = NewDisposeScope();
-        var images = Preprocess(faces, ImageSize);                                            // (N,1,H,W)
-        var drawn = Redraw(Model, images, tensor(classes, ScalarType.Int64), batchSize);       // (N,1,H,W)
-        var pixels = drawn.contiguous().data<float>().ToArray();
+        float[] pixels;
+        using (var scope = NewDisposeScope())
+        {
+            var images = Preprocess(faces, ImageSize);                                        // (N,1,H,W)
+            lock (_forward)
+            {
+                var drawn = Redraw(Model, images, tensor(classes, ScalarType.Int64), batchSize);   // (N,1,H,W)
+                pixels = drawn.contiguous().data<float>().ToArray();
+            }
+        }
         int area = ImageSize * ImageSize;
         return Enumerable.Range(0, faces.Count)
             .Select(i => FaceImage.FromUnitRange(pixels.AsSpan(i * area, area), ImageSize)).ToArray();
@@ -105,6 +129,7 @@ public sealed class ExpressionSynthesizer : IDisposable
         return tensor(values, [faces.Count, 1, size, size]);
     }
 
+    /// <summary>Releases the model.</summary>
     public void Dispose() => _trained.Dispose();
 
     /// <summary>Each face re-drawn with its target expression.</summary>
@@ -115,6 +140,7 @@ public sealed class ExpressionSynthesizer : IDisposable
     {
         if (!model.Config.HasSynthesis) throw new ArgumentException($"a {model.Config.Kind} model has no synthesis branch");
         if (images.shape[0] != targets.shape[0]) throw new ArgumentException($"{images.shape[0]} images but {targets.shape[0]} targets");
+        if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "must be positive");
         bool wasTraining = model.training;
         model.eval();
         try
