@@ -22,7 +22,7 @@ public class SynthesisTests
         manual_seed(3);
         using var model = ModelFactory.Create(new ModelConfig(ModelKind.Fersnet, 48, 8, false, real.LabelSet.Count));
         model.train();
-        using var enlarged = ExpressionSynthesizer.Enlarge(model, real);
+        using var enlarged = SyntheticFaces.Enlarge(model, real);
 
         int classes = real.LabelSet.Count;
         Assert.Equal(real.Count * classes, enlarged.Count);
@@ -32,7 +32,7 @@ public class SynthesisTests
         // The real faces come first, unchanged; every synthetic face shows another expression than its source.
         Assert.True(enlarged.Images.narrow(0, 0, real.Count).eq(real.Images).all().item<bool>());
         var synthetic = enlarged.Samples.Skip(real.Count).ToArray();
-        Assert.All(synthetic, s => Assert.Equal(ExpressionSynthesizer.SyntheticSplit, s.Split));
+        Assert.All(synthetic, s => Assert.Equal(SyntheticFaces.SyntheticSplit, s.Split));
         var bySource = synthetic.GroupBy(s => s.Source[..s.Source.LastIndexOf(" as ", StringComparison.Ordinal)]).ToArray();
         Assert.Equal(real.Count, bySource.Length);
         foreach (var group in bySource)
@@ -60,15 +60,15 @@ public class SynthesisTests
         using var faces = real.Images.narrow(0, 0, 3);
         using var anger = zeros([3], ScalarType.Int64);
         using var surprise = full([3], real.LabelSet.Count - 1, ScalarType.Int64);
-        using var first = ExpressionSynthesizer.Redraw(model, faces, anger, batchSize: 2);
-        using var again = ExpressionSynthesizer.Redraw(model, faces, anger);
-        using var other = ExpressionSynthesizer.Redraw(model, faces, surprise);
+        using var first = SyntheticFaces.Redraw(model, faces, anger, batchSize: 2);
+        using var again = SyntheticFaces.Redraw(model, faces, anger);
+        using var other = SyntheticFaces.Redraw(model, faces, surprise);
         Assert.Equal([3L, 1, 48, 48], first.shape);
         Assert.True(first.allclose(again, rtol: 1e-5, atol: 1e-6), "batching or repetition changed the drawing");
         Assert.False(first.allclose(other), "the target expression does not reach the decoder");
 
         using var single = ModelFactory.Create(new ModelConfig(ModelKind.Single, 48, 8, false, real.LabelSet.Count));
-        var error = Assert.Throws<ArgumentException>(() => ExpressionSynthesizer.Redraw(single, faces, anger));
+        var error = Assert.Throws<ArgumentException>(() => SyntheticFaces.Redraw(single, faces, anger));
         Assert.Contains("no synthesis branch", error.Message);
     }
 

@@ -354,7 +354,7 @@ public sealed class Experiment(ExperimentConfig config, IReadOnlyList<Variant> v
             return TrainStage(variant, fold, runDirectory, modelConfig, config, labels, train, validation, cancellation);
 
         var clock = Stopwatch.StartNew();
-        using var enlarged = ExpressionSynthesizer.Enlarge(trained.Model, train);
+        using var enlarged = SyntheticFaces.Enlarge(trained.Model, train);
         synthesisSeconds = clock.Elapsed.TotalSeconds;
         Log?.Invoke($"{variant.Name} fold {fold.Index + 1}: {train.Count} real + {enlarged.Count - train.Count} synthetic training faces, drawn in {synthesisSeconds:F1}s");
         if (FigureDirectory is not null && fold.Index == 0)

@@ -12,7 +12,7 @@ namespace Fersnet.Lab.Experiments;
 /// <summary>
 /// A second stage after a trained FERSNet: recognition fine-tuned from its selected weights. With synthetic faces it is
 /// the paper's last step (its "+ synthetic data" row): the real training faces plus every one of them re-drawn by the
-/// network's synthesis branch with each other expression (<see cref="ExpressionSynthesizer.Enlarge"/>), which also
+/// network's synthesis branch with each other expression (<see cref="SyntheticFaces.Enlarge"/>), which also
 /// balances the classes. Without, it is that step's control: the same fine-tuning on the real faces alone, for as many
 /// optimiser steps, which tells what the synthetic faces add beyond more training at a low learning rate.
 /// </summary>

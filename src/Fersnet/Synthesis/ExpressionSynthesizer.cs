@@ -9,8 +9,8 @@ using static TorchSharp.torch;
 namespace Fersnet.Synthesis;
 
 /// <summary>
-/// Re-draws faces with a chosen expression through a trained model's synthesis (FES) branch, and builds the paper's
-/// enlarged training set from them. Runs under no_grad() and eval(): the model is only read.
+/// Re-draws faces with a chosen expression through a trained model's synthesis (FES) branch: images in, images out
+/// (the tensor-level forms and the paper's enlarged training set: <see cref="SyntheticFaces"/>). The model is only read.
 /// </summary>
 /// <remarks>
 /// An instance wraps a trained model for images: <see cref="Synthesize(Mat, Expression)"/> takes a face as OpenCV
@@ -20,9 +20,6 @@ namespace Fersnet.Synthesis;
 /// </remarks>
 public sealed class ExpressionSynthesizer : IDisposable
 {
-    /// <summary>Name of the split that marks synthetic faces in <see cref="FaceSample.Split"/>.</summary>
-    public const string SyntheticSplit = "synthetic";
-
     private readonly TrainedModel _trained;
     private readonly Lock _forward = new();
 
@@ -54,8 +51,7 @@ public sealed class ExpressionSynthesizer : IDisposable
     /// <summary>What the checkpoint says of the model: data, classes, training.</summary>
     public Training.CheckpointHeader ModelHeader => _trained.Header;
 
-    /// <summary>The network itself, for research code (grids, evaluation, the enlarged training set).</summary>
-    public MultiTaskModel Model => _trained.Model;
+    internal MultiTaskModel Model => _trained.Model;
 
     /// <summary>The expressions this model draws, in its class order.</summary>
     public LabelSet Labels => _trained.Labels;
@@ -103,10 +99,10 @@ public sealed class ExpressionSynthesizer : IDisposable
         float[] pixels;
         using (var scope = NewDisposeScope())
         {
-            var images = Preprocess(faces, ImageSize);                                        // (N,1,H,W)
+            var images = SyntheticFaces.Preprocess(faces, ImageSize);                                        // (N,1,H,W)
             lock (_forward)
             {
-                var drawn = Redraw(Model, images, tensor(classes, ScalarType.Int64), batchSize);   // (N,1,H,W)
+                var drawn = SyntheticFaces.Redraw(Model, images, tensor(classes, ScalarType.Int64), batchSize);   // (N,1,H,W)
                 pixels = drawn.contiguous().data<float>().ToArray();
             }
         }
@@ -115,89 +111,6 @@ public sealed class ExpressionSynthesizer : IDisposable
             .Select(i => FaceImage.FromUnitRange(pixels.AsSpan(i * area, area), ImageSize)).ToArray();
     }
 
-    /// <summary>The training's pre-processing: 8-bit gray, resized to <paramref name="size"/>, scaled to [-1,1].</summary>
-    /// <returns>(N,1,size,size)</returns>
-    public static Tensor Preprocess(IReadOnlyList<Mat> faces, int size)
-    {
-        var values = new float[faces.Count * size * size];
-        for (int i = 0; i < faces.Count; i++)
-        {
-            using var face = new PhotoViews(faces[i]);
-            using var resized = FaceImage.ResizeSquare(face.Gray, size);
-            FaceImage.ToUnitRange(resized, values.AsSpan(i * size * size, size * size));
-        }
-        return tensor(values, [faces.Count, 1, size, size]);
-    }
-
     /// <summary>Releases the model.</summary>
     public void Dispose() => _trained.Dispose();
-
-    /// <summary>Each face re-drawn with its target expression.</summary>
-    /// <param name="images">(N,1,H,W) in [-1,1]</param>
-    /// <param name="targets">(N) class indices of the expressions to draw</param>
-    /// <returns>(N,1,H,W) in [-1,1]</returns>
-    public static Tensor Redraw(MultiTaskModel model, Tensor images, Tensor targets, int batchSize = 128)
-    {
-        if (!model.Config.HasSynthesis) throw new ArgumentException($"a {model.Config.Kind} model has no synthesis branch");
-        if (images.shape[0] != targets.shape[0]) throw new ArgumentException($"{images.shape[0]} images but {targets.shape[0]} targets");
-        if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "must be positive");
-        bool wasTraining = model.training;
-        model.eval();
-        try
-        {
-            using var _ = no_grad();
-            var device = model.parameters().First().device;
-            var drawn = new List<Tensor>();
-            for (long start = 0; start < images.shape[0]; start += batchSize)
-            {
-                using var scope = NewDisposeScope();
-                long length = Math.Min(batchSize, images.shape[0] - start);
-                var xReal = images.narrow(0, start, length).to(device);                                        // (b,1,H,W)
-                var targetOneHot = nn.functional.one_hot(targets.narrow(0, start, length).to(device), model.Config.Classes)
-                    .to(ScalarType.Float32);                                                                   // (b,classes)
-                drawn.Add(model.call(xReal, targetOneHot).Synthesized!.cpu().MoveToOuterDisposeScope());       // (b,1,H,W)
-            }
-            var all = cat(drawn, 0);
-            foreach (var t in drawn) t.Dispose();
-            return all;
-        }
-        finally
-        {
-            model.train(wasTraining);
-        }
-    }
-
-    /// <summary>
-    /// The paper's enlarged and balanced training set: the real faces, then every face re-drawn with each expression
-    /// it does not show. Every class then holds exactly as many faces as there are real ones (its real faces plus
-    /// one re-drawn face of each other face), so the rare classes are filled up to the common ones.
-    /// </summary>
-    /// <remarks>A synthetic face keeps its source's subject and sequence (so subject-grouped logic still sees whose
-    /// face it is); its <see cref="FaceSample.Split"/> is <see cref="SyntheticSplit"/> and its source names the
-    /// original file and the drawn expression.</remarks>
-    public static FaceTensorSet Enlarge(MultiTaskModel model, FaceTensorSet real)
-    {
-        var labels = real.LabelSet;
-        if (model.Config.Classes != labels.Count)
-            throw new ArgumentException($"the model draws {model.Config.Classes} expressions, the set has {labels.Count}");
-        var sourceLabels = real.Labels.data<long>().ToArray();
-        // One (source face, target expression) pair for every expression a face does not show, target by target.
-        var pairs = Enumerable.Range(0, labels.Count)
-            .SelectMany(target => Enumerable.Range(0, real.Count).Where(i => sourceLabels[i] != target).Select(i => (Source: i, Target: target)))
-            .ToArray();
-
-        using var sourceIndex = tensor(pairs.Select(p => (long)p.Source).ToArray(), ScalarType.Int64);
-        using var targets = tensor(pairs.Select(p => (long)p.Target).ToArray(), ScalarType.Int64);
-        using var sources = real.Images.index_select(0, sourceIndex);                                         // (M,1,H,W)
-        using var drawn = Redraw(model, sources, targets);                                                    // (M,1,H,W)
-
-        var synthetic = pairs.Select(p =>
-        {
-            var source = real.Samples[p.Source];
-            var expression = labels.Classes[p.Target];
-            return source with { Source = $"{source.Source} as {expression.Name()}", Label = expression, Split = SyntheticSplit, Pixels = null, PixelWidth = 0 };
-        });
-        return new FaceTensorSet(cat([real.Images, drawn], 0), cat([real.Labels, targets], 0),
-            [.. real.Samples, .. synthetic], labels, []);
-    }
 }

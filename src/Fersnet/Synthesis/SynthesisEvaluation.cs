@@ -88,7 +88,7 @@ public static class SynthesisEvaluation
         var pairs = test.SelectMany(i => Enumerable.Range(0, faces.LabelSet.Count).Where(t => t != faceLabels[i]).Select(t => (Face: i, Target: t))).ToArray();
         var sourceIndex = tensor(pairs.Select(p => (long)p.Face).ToArray(), ScalarType.Int64);
         var targetIndex = tensor(pairs.Select(p => (long)p.Target).ToArray(), ScalarType.Int64);
-        var drawn = ExpressionSynthesizer.Redraw(generator, faces.Images.index_select(0, sourceIndex), targetIndex, batchSize);   // (P,1,H,W)
+        var drawn = SyntheticFaces.Redraw(generator, faces.Images.index_select(0, sourceIndex), targetIndex, batchSize);   // (P,1,H,W)
         return new RedrawnFaces(pairs, drawn.MoveToOuterDisposeScope());
     }
 

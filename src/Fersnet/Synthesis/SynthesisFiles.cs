@@ -113,7 +113,7 @@ public static class SynthesisFiles
     /// <summary>The face as the model saw it (gray, the model's side), for the grid's first column.</summary>
     private static Mat PreprocessedInput(Mat face, int size)
     {
-        using var tensor = ExpressionSynthesizer.Preprocess([face], size);
+        using var tensor = SyntheticFaces.Preprocess([face], size);
         return FaceImage.FromUnitRange(tensor.data<float>().ToArray(), size);
     }
 

@@ -31,7 +31,7 @@ public static class SynthesisGrid
         var faces = set.Images.index_select(0, rowIndex);                                                      // (R,1,H,W)
         var sources = faces.repeat_interleave(labels.Count, 0);                                                // (R·C,1,H,W)
         var targets = arange(labels.Count, dtype: ScalarType.Int64).repeat(rows.Length);                       // (R·C)
-        var drawn = ExpressionSynthesizer.Redraw(model, sources, targets);                                     // (R·C,1,H,W)
+        var drawn = SyntheticFaces.Redraw(model, sources, targets);                                     // (R·C,1,H,W)
 
         using var canvas = FaceGrid.Canvas(columns * cell, HeaderHeight + rows.Length * cell);
         string[] headers = ["real", .. labels.Names];
