@@ -27,6 +27,18 @@ public class BenchTests
     }
 
     [Fact]
+    public void A_bench_names_its_shape_by_what_differs_from_the_preset_and_the_paper_block_is_the_preset()
+    {
+        Assert.Equal("bench-lite", new BenchConfig([ModelKind.Single]).SectionKey);
+        Assert.Equal("bench-lite-w32-64px-c3", new BenchConfig([ModelKind.Single], Width: 32, ImageSize: 64, ConvsPerBlock: 3).SectionKey);
+        Assert.Equal("lite, width 32, 64 px, 3 convs a block", new BenchConfig([ModelKind.Single], Width: 32, ImageSize: 64, ConvsPerBlock: 3).Shape);
+        var paperBlock = new BenchConfig([ModelKind.Single], ConvsPerBlock: ModelConfig.PaperConvsPerBlock);
+        Assert.Equal("bench-lite", paperBlock.SectionKey);
+        Assert.Equal("lite", paperBlock.Shape);
+        Assert.Equal(ModelConfig.Lite(ModelKind.Single, 7), paperBlock.Model(ModelKind.Single, 7));
+    }
+
+    [Fact]
     public void Peak_is_derived_from_cores_clock_and_vector_width()
     {
         var peak = CpuPeak.Detect(2);

@@ -42,6 +42,16 @@ public class DatasetReaderTests
     }
 
     [Fact]
+    public void A_label_set_orders_its_classes_and_refuses_one_it_lacks_with_an_argument_error_naming_them()
+    {
+        var labels = new LabelSet([Expression.Surprise, Expression.Anger, Expression.Anger]);
+        Assert.Equal([Expression.Anger, Expression.Surprise], labels.Classes);
+        Assert.Equal(1, labels.IndexOf(Expression.Surprise));
+        var e = Assert.Throws<ArgumentException>(() => labels.IndexOf(Expression.Fear));
+        Assert.Contains("fear is not one of this model's classes (anger, surprise)", e.Message);
+    }
+
+    [Fact]
     public void CkPlus_names_give_subject_and_sequence()
     {
         using var dir = new TempDir();

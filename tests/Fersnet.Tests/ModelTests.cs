@@ -116,6 +116,12 @@ public class ModelTests
         Assert.Equal(deeper, read);
         Assert.Equal(3, read!.BlockConvs);
         Assert.Throws<ArgumentException>(() => (paper with { ConvsPerBlock = 1 }).Validate());
+
+        var spelledOut = paper with { ConvsPerBlock = ModelConfig.PaperConvsPerBlock };   // one spelling for the paper's block
+        Assert.Equal(paper, spelledOut);
+        Assert.Null(spelledOut.ConvsPerBlock);
+        Assert.Null(new ModelConfig(ModelKind.Single, 48, 16, false, 7, ConvsPerBlock: 2).ConvsPerBlock);
+        Assert.Equal(JsonSerializer.Serialize(paper, FersnetJson.Options), JsonSerializer.Serialize(spelledOut, FersnetJson.Options));
     }
 
     [Fact]

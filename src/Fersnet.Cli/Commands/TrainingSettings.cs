@@ -175,7 +175,7 @@ public class TrainingSettings : CommandSettings
         var model = ModelConfig.FromPreset(Preset, kind, classes);
         if (Width is { } width) model = model with { Width = width };
         if (ImageSize is { } side) model = model with { ImageSize = side };
-        if (ConvsPerBlock is { } convs) model = model with { ConvsPerBlock = convs == ModelConfig.PaperConvsPerBlock ? null : convs };
+        if (ConvsPerBlock is { } convs) model = model with { ConvsPerBlock = convs };
         if (GateBias is { } gateBias) model = model with { GateBias = gateBias };
         model = model with { Decoder = ModelConfig.ParseDecoder(Decoder) };
         return model;

@@ -34,11 +34,11 @@ public sealed record BenchConfig(
 
     /// <summary>The preset and what differs from it, e.g. "lite" or "lite, width 32, 64 px, 3 convs a block".</summary>
     public string Shape => string.Join(", ", new[] { Preset, Width is { } w ? $"width {w}" : null, ImageSize is { } s ? $"{s} px" : null,
-        ConvsPerBlock is { } c ? $"{c} convs a block" : null }.OfType<string>());
+        ModelConfig.Canonical(ConvsPerBlock) is { } c ? $"{c} convs a block" : null }.OfType<string>());
 
     /// <summary>The notebook section's key: "bench-lite", "bench-lite-w32-64px-c3".</summary>
     public string SectionKey => string.Join("-", new[] { "bench", Preset, Width is { } w ? $"w{w}" : null, ImageSize is { } s ? $"{s}px" : null,
-        ConvsPerBlock is { } c ? $"c{c}" : null }.OfType<string>());
+        ModelConfig.Canonical(ConvsPerBlock) is { } c ? $"c{c}" : null }.OfType<string>());
 
     /// <summary>The training recipe measured: batch size, seed, synthesis mix and cycle share.</summary>
     public TrainConfig TrainConfig() => new()

@@ -18,11 +18,13 @@ public sealed record LabelSet
 
     public int Count => Classes.Count;
 
+    /// <summary>The output index of <paramref name="expression"/>.</summary>
+    /// <exception cref="ArgumentException">It is not one of <see cref="Classes"/>; the message lists them.</exception>
     public int IndexOf(Expression expression)
     {
         for (int i = 0; i < Classes.Count; i++)
             if (Classes[i] == expression) return i;
-        throw new KeyNotFoundException($"{expression.Name()} is not one of this model's classes ({string.Join(", ", Names)})");
+        throw new ArgumentException($"{expression.Name()} is not one of this model's classes ({string.Join(", ", Names)})", nameof(expression));
     }
 
     /// <summary>For each of these classes, its index in <paramref name="other"/>; -1 where <paramref name="other"/> lacks it.</summary>

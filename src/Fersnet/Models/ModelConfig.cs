@@ -39,7 +39,8 @@ public enum SynthesisDecoder
 /// bias starting there (see <see cref="ConvFlu"/>).</param>
 /// <param name="Decoder">Which synthesis decoder the multi-task networks have; the single-task network has none.</param>
 /// <param name="ConvsPerBlock">3x3 convolutions in each block of every branch: null for the paper's two (checkpoints and
-/// experiment fingerprints written before the field existed have it); more makes the network deeper at the same widths.</param>
+/// experiment fingerprints written before the field existed have it; 2 is stored as null, so the paper's block has one
+/// spelling); more makes the network deeper at the same widths.</param>
 public sealed record ModelConfig(
     ModelKind Kind,
     int ImageSize,
@@ -49,9 +50,15 @@ public sealed record ModelConfig(
     double Dropout = 0.3,
     double? GateBias = null,
     SynthesisDecoder Decoder = SynthesisDecoder.Bottleneck,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? ConvsPerBlock = null)
+    int? ConvsPerBlock = null)
 {
     public const int Blocks = 4;
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? ConvsPerBlock { get; init => field = Canonical(value); } = Canonical(ConvsPerBlock);
+
+    /// <summary>How <see cref="ConvsPerBlock"/> stores a count: the paper's two as null, any other as given.</summary>
+    public static int? Canonical(int? convsPerBlock) => convsPerBlock == PaperConvsPerBlock ? null : convsPerBlock;
 
     /// <summary>The paper's block: two 3x3 convolutions before the pooling.</summary>
     public const int PaperConvsPerBlock = 2;
