@@ -32,6 +32,40 @@ public class CliNewcomerTests
     }
 
     [Fact]
+    public void Every_command_prints_its_help_without_an_error()
+    {
+        // Walks the tree as a newcomer would: fersnet --help, then each command (and branch) it lists.
+        var pending = new Queue<string[]>([[]]);
+        var seen = new List<string>();
+        while (pending.TryDequeue(out var path))
+        {
+            var result = CliRunner.Run([.. path, "--help"]);
+            string name = string.Join(' ', path);
+            Assert.True(result.ExitCode == 0, $"fersnet {name} --help: exit {result.ExitCode}: {result.Output}");
+            Assert.DoesNotContain("error:", result.Output);
+            Assert.Contains("USAGE:", result.Output);
+            seen.Add(name);
+            foreach (var command in ListedCommands(result.Output)) pending.Enqueue([.. path, command]);
+        }
+        Assert.Contains("evaluate", seen);
+        Assert.Contains("data inspect", seen);
+        Assert.True(seen.Count >= 15, string.Join(", ", seen));
+    }
+
+    /// <summary>The names under COMMANDS: in a help text (each at the start of a line indented by four spaces).</summary>
+    private static IEnumerable<string> ListedCommands(string help)
+    {
+        var lines = help.Split('\n');
+        int start = Array.FindIndex(lines, l => l.TrimEnd() == "COMMANDS:");
+        if (start < 0) yield break;
+        foreach (var line in lines.Skip(start + 1))
+        {
+            if (line.Length > 4 && line.StartsWith("    ", StringComparison.Ordinal) && line[4] != ' ')
+                yield return line[4..].Split(' ', 2)[0];
+        }
+    }
+
+    [Fact]
     public void Evaluate_warns_when_the_data_trained_the_checkpoint()
     {
         var header = new CheckpointHeader(ModelConfig.Lite(ModelKind.Single, 7), new TrainConfig(),

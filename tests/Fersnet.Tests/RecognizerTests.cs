@@ -156,6 +156,23 @@ public class RecognizerTests(RecognizerFixture fixture) : IClassFixture<Recogniz
     }
 
     [Fact]
+    public void By_default_a_face_is_read_with_its_mirror_image_and_the_two_readings_are_averaged()
+    {
+        using var once = ExpressionRecognizer.Load(options: new RecognizerOptions { Detector = DetectorKind.None, Mirror = false });
+        using var twice = ExpressionRecognizer.Load(options: new RecognizerOptions { Detector = DetectorKind.None });
+        Assert.True(twice.Options.Mirror);
+        string crop = Directory.GetFiles(Path.Combine(TestPaths.Fer2013, "test", "fear"), "PrivateTest_*.jpg").Order().First();
+        using var face = Cv2.ImRead(crop, ImreadModes.Grayscale);
+        using var mirrored = new Mat();
+        Cv2.Flip(face, mirrored, FlipMode.Y);
+        var readings = once.Recognize([face, mirrored]).Select(f => Assert.Single(f).Probabilities).ToArray();
+        var averaged = Assert.Single(twice.Recognize(face)).Probabilities;
+        Assert.NotEqual(readings[0]["fear"], readings[1]["fear"], 4);          // the mirror image reads differently...
+        foreach (var (expression, p) in averaged)                                // ...and the default averages the two
+            Assert.Equal((readings[0][expression] + readings[1][expression]) / 2, p, 5);
+    }
+
+    [Fact]
     public void The_Haar_detector_finds_frontal_faces()
     {
         using var haar = ExpressionRecognizer.Load(options: new RecognizerOptions { Detector = DetectorKind.Haar });

@@ -80,6 +80,8 @@ public class ScoreboardTests
         var transfer = Assert.Single(board.Models[0].Transfer);
         Assert.Equal(("other", 6), (transfer.Dataset, transfer.Faces));
         Assert.Equal(["anger", "happiness", "surprise"], transfer.Recall.Keys);
+        Assert.InRange(transfer.MirroredAccuracy, 0, 1);
+        Assert.Contains("| model | accuracy | mirror-averaged | macro-F1 |", board.Markdown("figures"));
         Assert.Contains("Beyond fer: every face of other whose class the models know (6 faces)", board.Markdown("figures"));
         // Paired only among test figures: the leaky model is in no comparison.
         var pair = Assert.Single(board.Comparisons);

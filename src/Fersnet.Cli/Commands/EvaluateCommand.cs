@@ -38,7 +38,7 @@ public sealed class EvaluateCommand(IAnsiConsole console) : Command<EvaluateComm
         public string Device { get; init; } = "cpu";
 
         [CommandOption("--out <DIR>")]
-        [Description("Where to write report.json and confusion.png (default: runs/eval/<checkpoint>-<data>[-<split>], never inside models/).")]
+        [Description("Where to write report.json and confusion.png (default: runs/eval/<checkpoint>-<data>[[-<split>]], never inside models/).")]
         public string? Out { get; init; }
 
         public override ValidationResult Validate() =>

@@ -44,6 +44,10 @@ public sealed class PredictCommand(IAnsiConsole console) : Command<PredictComman
         [Description("Where the expression network runs: cpu (default), cuda or cuda:N.")]
         public string Device { get; init; } = "cpu";
 
+        [CommandOption("--no-mirror")]
+        [Description("Read each face once, not also its mirror image (by default the two readings are averaged: more accurate, twice the network's compute).")]
+        public bool NoMirror { get; init; }
+
         [CommandOption("--max-pixels <N>")]
         [Description("Refuse images with more pixels than this, from their header, before decoding (default 50,000,000).")]
         public long? MaxPixels { get; init; }
@@ -73,6 +77,7 @@ public sealed class PredictCommand(IAnsiConsole console) : Command<PredictComman
         try
         {
             var options = new RecognizerOptions { Detector = ParseDetector(settings.Detector)!.Value, Device = ComputeDevice.Parse(settings.Device) };
+            if (settings.NoMirror) options = options with { Mirror = false };
             if (settings.MaxPixels is { } maxPixels) options = options with { MaxPixels = maxPixels };
             recognizer = ExpressionRecognizer.Load(settings.Checkpoint, options);
         }

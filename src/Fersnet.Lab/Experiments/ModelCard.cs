@@ -32,8 +32,9 @@ public static class ModelCard
         {
             card.AppendLine($"## Beyond {board.Name}: {transfer.Dataset} ({transfer.Faces} faces of the classes the model knows)");
             card.AppendLine();
-            card.Append(Markdown.Table(["accuracy", "macro-F1", .. transfer.Recall.Keys.Select(c => $"recall {c}")],
-                [[Markdown.Percent(transfer.Accuracy), Markdown.Percent(transfer.MacroF1), .. transfer.Recall.Values.Select(r => Markdown.Percent(r, 1))]]));
+            card.Append(Markdown.Table(["accuracy", "mirror-averaged", "macro-F1", .. transfer.Recall.Keys.Select(c => $"recall {c}")],
+                [[Markdown.Percent(transfer.Accuracy), Markdown.Percent(transfer.MirroredAccuracy), Markdown.Percent(transfer.MacroF1),
+                  .. transfer.Recall.Values.Select(r => Markdown.Percent(r, 1))]]));
             card.AppendLine();
         }
         card.AppendLine($"## Confusion matrix ({board.ReportSplit}; rows true, columns predicted)");

@@ -50,9 +50,9 @@ public sealed record ScoredModel(
 
 /// <summary>
 /// A model scored on every face of another dataset whose class it knows (how it carries beyond its own data; e.g. CK+'s
-/// posed faces for a FER2013 model, without contempt, which FER2013 lacks).
+/// posed faces for a FER2013 model, without contempt, which FER2013 lacks), plain and mirror-averaged (beside, never instead).
 /// </summary>
-public sealed record TransferScore(string Dataset, int Faces, double Accuracy, double MacroF1, IReadOnlyDictionary<string, double> Recall);
+public sealed record TransferScore(string Dataset, int Faces, double Accuracy, double MirroredAccuracy, double MacroF1, IReadOnlyDictionary<string, double> Recall);
 
 /// <summary>Two models on the same report-split images: McNemar's test of their disagreements.</summary>
 public sealed record ScoredPair(string First, string Second, McNemar Test);
@@ -171,7 +171,7 @@ public sealed record Scoreboard(string Name, string Command, Provenance Provenan
         return new ScoredModel(name, facts.Variant, facts.Checkpoint, scores.Accuracy, predicted.Selection.Report(labels).Accuracy, scores.MacroF1,
             facts.TrainImagesPerSecond, facts.Epochs, facts.SelectedEpoch, facts.TrainingHours, predicted.Mirrored.Report(labels).Accuracy,
             scores.PerClass.ToDictionary(c => c.Label, c => c.Recall), confusion, facts.TrainedOnScoredSplits, facts.Parameters, facts.ImageSize,
-            facts.TrainSplits, facts.SavedUtc, [.. transferScans.Select((t, i) => Transfer(t.Name, predicted.Transfer[i], labels))])
+            facts.TrainSplits, facts.SavedUtc, [.. transferScans.Select((t, i) => Transfer(t.Name, predicted.Transfer[i], predicted.TransferMirrored[i], labels))])
         {
             Actual = predicted.Report.Actual,
             Predicted = predicted.Report.Predicted,
@@ -179,16 +179,17 @@ public sealed record Scoreboard(string Name, string Command, Provenance Provenan
         };
     }
 
-    private static TransferScore Transfer(string name, Predictions predictions, LabelSet labels)
+    private static TransferScore Transfer(string name, Predictions predictions, Predictions mirrored, LabelSet labels)
     {
         var scores = predictions.Report(labels);
         // Recall only for the classes the other dataset has: a class without faces there has no recall to speak of.
-        return new TransferScore(name, predictions.Actual.Length, scores.Accuracy, scores.MacroF1,
+        return new TransferScore(name, predictions.Actual.Length, scores.Accuracy, mirrored.Report(labels).Accuracy, scores.MacroF1,
             scores.PerClass.Where(c => c.Support > 0).ToDictionary(c => c.Label, c => c.Recall));
     }
 
-    /// <summary>One model's (or ensemble's) predictions on the report split, plain and mirror-averaged, the selection split and each transfer set, over its classes.</summary>
-    private sealed record ModelPredictions(LabelSet Labels, Predictions Report, Predictions Mirrored, Predictions Selection, IReadOnlyList<Predictions> Transfer) : IDisposable
+    /// <summary>One model's (or ensemble's) predictions on the report split and each transfer set, plain and mirror-averaged, and on the selection split, over its classes.</summary>
+    private sealed record ModelPredictions(LabelSet Labels, Predictions Report, Predictions Mirrored, Predictions Selection,
+        IReadOnlyList<Predictions> Transfer, IReadOnlyList<Predictions> TransferMirrored) : IDisposable
     {
         public static ModelPredictions Of(TrainedModel model, DatasetScan report, DatasetScan selection, IReadOnlyList<(string Name, DatasetScan Scan)> transfer)
         {
@@ -197,20 +198,22 @@ public sealed record Scoreboard(string Name, string Command, Provenance Provenan
                 using var set = FaceDataLoader.Load(scan, model.Model.Config.ImageSize, model.Labels);
                 return Evaluator.Predict(model.Model, set, mirror: mirror);
             }
-            return new ModelPredictions(model.Labels, Predict(report), Predict(report, mirror: true), Predict(selection), [.. transfer.Select(t => Predict(t.Scan))]);
+            return new ModelPredictions(model.Labels, Predict(report), Predict(report, mirror: true), Predict(selection),
+                [.. transfer.Select(t => Predict(t.Scan))], [.. transfer.Select(t => Predict(t.Scan, mirror: true))]);
         }
 
         public static ModelPredictions Mean(IReadOnlyList<ModelPredictions> members) =>
             new(members[0].Labels, Predictions.Mean([.. members.Select(m => m.Report)]), Predictions.Mean([.. members.Select(m => m.Mirrored)]),
                 Predictions.Mean([.. members.Select(m => m.Selection)]),
-                [.. members[0].Transfer.Select((_, i) => Predictions.Mean([.. members.Select(m => m.Transfer[i])]))]);
+                [.. members[0].Transfer.Select((_, i) => Predictions.Mean([.. members.Select(m => m.Transfer[i])]))],
+                [.. members[0].TransferMirrored.Select((_, i) => Predictions.Mean([.. members.Select(m => m.TransferMirrored[i])]))]);
 
         public void Dispose()
         {
             Report.Dispose();
             Mirrored.Dispose();
             Selection.Dispose();
-            foreach (var p in Transfer) p.Dispose();
+            foreach (var p in Transfer.Concat(TransferMirrored)) p.Dispose();
         }
     }
 
@@ -259,10 +262,10 @@ public sealed record Scoreboard(string Name, string Command, Provenance Provenan
             section.AppendLine();
             section.AppendLine($"Beyond {Name}: every face of {dataset} whose class the models know ({scored[0].Score.Faces} faces):");
             section.AppendLine();
-            section.Append(Reporting.Markdown.Table(["model", "accuracy", "macro-F1", .. classes.Select(c => $"recall {c}")],
+            section.Append(Reporting.Markdown.Table(["model", "accuracy", "mirror-averaged", "macro-F1", .. classes.Select(c => $"recall {c}")],
                 scored.Select(s => (IReadOnlyList<string>)
                 [
-                    s.Name, Reporting.Markdown.Percent(s.Score.Accuracy), Reporting.Markdown.Percent(s.Score.MacroF1),
+                    s.Name, Reporting.Markdown.Percent(s.Score.Accuracy), Reporting.Markdown.Percent(s.Score.MirroredAccuracy), Reporting.Markdown.Percent(s.Score.MacroF1),
                     .. classes.Select(c => Reporting.Markdown.Percent(s.Score.Recall.GetValueOrDefault(c), 1)),
                 ])));
         }

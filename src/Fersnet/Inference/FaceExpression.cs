@@ -52,6 +52,10 @@ public sealed record RecognizerOptions
     /// <summary>How much a detected box is enlarged (its longer side times this) for the square crop the model sees.</summary>
     public double CropScale { get; init; } = FaceCrop.DefaultScale;
 
+    /// <summary>Test-time augmentation: each face's probabilities are the mean of its own and its mirror image's (twice the
+    /// network's compute; detection, which costs more per photo, is unchanged). Measured gains: docs/RESULTS.md.</summary>
+    public bool Mirror { get; init; } = true;
+
     /// <summary>Most faces sent through the network in one forward pass when recognising many photos.</summary>
     public int BatchSize { get; init; } = 64;
 
