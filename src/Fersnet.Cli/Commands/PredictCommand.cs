@@ -76,8 +76,10 @@ public sealed class PredictCommand(IAnsiConsole console) : Command<PredictComman
         ExpressionRecognizer recognizer;
         try
         {
-            var options = new RecognizerOptions { Detector = ParseDetector(settings.Detector)!.Value, Device = ComputeDevice.Parse(settings.Device) };
-            if (settings.NoMirror) options = options with { Mirror = false };
+            var options = new RecognizerOptions
+            {
+                Detector = ParseDetector(settings.Detector)!.Value, Device = ComputeDevice.Parse(settings.Device), Mirror = !settings.NoMirror,
+            };
             if (settings.MaxPixels is { } maxPixels) options = options with { MaxPixels = maxPixels };
             recognizer = ExpressionRecognizer.Load(settings.Checkpoint, options);
         }

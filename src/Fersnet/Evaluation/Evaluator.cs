@@ -69,7 +69,7 @@ public static class Evaluator
                 var output = measureGates ? model.ForwardMeasuringGates(images, null) : model.call(images, null);
                 var p = nn.functional.softmax(output.FerLogits, 1);                // (b,classes)
                 if (mirror)
-                    p = p.MeanWith(nn.functional.softmax(model.call(images.flip(3), null).FerLogits, 1));
+                    p = model.MirrorAveraged(p, images);
                 // The loss of what is predicted: −log of the (averaged) probability of the true class.
                 lossSum.Accumulate(nn.functional.nll_loss(p.SafeLog(), labels, reduction: nn.Reduction.Sum).to(ScalarType.Float64));
                 if (output.GateMeans is { } gates)

@@ -1,6 +1,5 @@
 using Fersnet.Data;
 using Fersnet.Imaging;
-using Fersnet.Runtime;
 using OpenCvSharp;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -208,8 +207,8 @@ public sealed class ExpressionRecognizer : IDisposable
                 using var _ = no_grad();
                 using var scope = NewDisposeScope();
                 var batch = tensor(input, [total, 1, _imageSize, _imageSize]).to(_device);          // (N,1,H,W)
-                var p = Probabilities(batch);                                                         // (N,classes)
-                if (Options.Mirror) p = p.MeanWith(Probabilities(batch.flip(3)));                     // the mirror image's too
+                var p = nn.functional.softmax(_model.Model.call(batch, null).FerLogits, 1);          // (N,classes)
+                if (Options.Mirror) p = _model.Model.MirrorAveraged(p, batch);                        // the mirror image's too
                 p.cpu().data<float>().CopyTo(probabilities);
             }
         }
@@ -236,8 +235,6 @@ public sealed class ExpressionRecognizer : IDisposable
         }
         return results;
     }
-
-    private Tensor Probabilities(Tensor faces) => nn.functional.softmax(_model.Model.call(faces, null).FerLogits, 1);   // (N,classes)
 
     /// <summary>Releases the model and the detector.</summary>
     public void Dispose()

@@ -1,3 +1,4 @@
+using Fersnet.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 using TorchSharp.Modules;
@@ -30,6 +31,13 @@ public abstract class MultiTaskModel(string name, ModelConfig config) : Module<T
     /// how much each branch takes from the other. Models without gates return their plain forward.
     /// </summary>
     public virtual MultiTaskOutput ForwardMeasuringGates(Tensor x, Tensor? targetLabel) => call(x, targetLabel);
+
+    /// <summary>Test-time augmentation: <paramref name="probabilities"/> of <paramref name="faces"/> averaged with the
+    /// recognition branch's probabilities of the faces' mirror images.</summary>
+    /// <param name="probabilities">(B,classes) softmax of the faces' FER logits</param>
+    /// <param name="faces">(B,1,H,W)</param>
+    public Tensor MirrorAveraged(Tensor probabilities, Tensor faces) =>
+        probabilities.MeanWith(nn.functional.softmax(call(faces.flip(3), null).FerLogits, 1));   // (B,classes)
 
     /// <summary>Parameters that only synthesis losses train (decoder); the rest is shared with recognition.</summary>
     public abstract IEnumerable<Parameter> SynthesisParameters();
