@@ -2,6 +2,7 @@ using System.Text.Json;
 using Fersnet.Data;
 using Fersnet.Imaging;
 using Fersnet.Inference;
+using Fersnet.Models;
 using OpenCvSharp;
 
 namespace Fersnet.Tests;
@@ -170,6 +171,21 @@ public class RecognizerTests(RecognizerFixture fixture) : IClassFixture<Recogniz
         Assert.NotEqual(readings[0]["fear"], readings[1]["fear"], 4);          // the mirror image reads differently...
         foreach (var (expression, p) in averaged)                                // ...and the default averages the two
             Assert.Equal((readings[0][expression] + readings[1][expression]) / 2, p, 5);
+
+        // Shifted views on request: the face moved 2 px each way, read alone, averaged with the face (5 views).
+        using var shifted = ExpressionRecognizer.Load(options: new RecognizerOptions { Detector = DetectorKind.None, Mirror = false, Shift = 2 });
+        Assert.Equal(new TestTimeViews(false, 2), shifted.Options.Views);
+        var moved = new[] { (0, 2), (4, 2), (2, 0), (2, 4) }.Select(o =>
+        {
+            using var padded = new Mat();
+            Cv2.CopyMakeBorder(face, padded, 2, 2, 2, 2, BorderTypes.Replicate);
+            return padded[new Rect(o.Item1, o.Item2, 48, 48)].Clone();
+        }).ToArray();
+        var movedReadings = once.Recognize([face, .. moved]).Select(f => Assert.Single(f).Probabilities).ToArray();
+        foreach (var (expression, p) in Assert.Single(shifted.Recognize(face)).Probabilities)
+            Assert.Equal(movedReadings.Average(r => r[expression]), p, 4);
+        foreach (var m in moved) m.Dispose();
+        Assert.Throws<ArgumentOutOfRangeException>(() => ExpressionRecognizer.Load(options: new RecognizerOptions { Shift = -1 }));
     }
 
     [Fact]
@@ -287,10 +303,12 @@ public class PredictCommandTests
     [InlineData("predict", "x.jpg", "--detector", "magic")]
     [InlineData("predict", "x.jpg", "--top", "0")]
     [InlineData("predict", "x.jpg", "--tpo", "2")]
+    [InlineData("predict", "x.jpg", "--shift", "-1")]
     [InlineData("train")]
     [InlineData("train", "--epoch", "1", "--data", "x")]
     [InlineData("train", "--data", "x", "--epochs", "abc")]
     [InlineData("evaluate")]
+    [InlineData("evaluate", "--checkpoint", "m.ckpt", "--data", "d", "--shift", "-2")]
     [InlineData("frobnicate")]
     public void Usage_mistakes_end_in_one_line_and_exit_2(params string[] args)
     {

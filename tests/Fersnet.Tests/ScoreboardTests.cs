@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Fersnet.Data;
 using Fersnet.Evaluation;
+using Fersnet.Inference;
 using Fersnet.Lab.Experiments;
 using Fersnet.Models;
 using Fersnet.Training;
@@ -60,7 +61,7 @@ public class ScoreboardTests
         for (int i = 0; i < 8; i++) Fixtures.WriteFace(Path.Combine(other, i < 6 ? folders[i % 3] : "contempt", $"S{i:000}_001_0000000{i}.png"), 60 + i);
 
         var board = Scoreboard.Score("fer", "test", data, [("clean", clean), ("leaky", leaky), ("clean2", clean2)], dir.Combine("figures"), transfer: [("other", other)],
-            ensembles: [("both", ["clean", "leaky", "clean2"])]);
+            ensembles: [("both", ["clean", "leaky", "clean2"])], views: new TestTimeViews(Mirror: true, Shift: 2));
         var ensemble = board.Models[^1];
         Assert.Equal(("both", "ensemble"), (ensemble.Name, ensemble.Variant));
         Assert.NotNull(ensemble.Members);
@@ -81,7 +82,17 @@ public class ScoreboardTests
         Assert.Equal(("other", 6), (transfer.Dataset, transfer.Faces));
         Assert.Equal(["anger", "happiness", "surprise"], transfer.Recall.Keys);
         Assert.InRange(transfer.MirroredAccuracy, 0, 1);
-        Assert.Contains("| model | accuracy | mirror-averaged | macro-F1 |", board.Markdown("figures"));
+        Assert.Contains("| model | accuracy | mirror-averaged | 10 views | macro-F1 |", board.Markdown("figures"));
+        Assert.Contains("| PrivateTest | PrivateTest mirror-averaged | PrivateTest 10 views | macro-F1 |", board.Markdown("figures"));
+        Assert.InRange(transfer.ViewsAccuracy!.Value, 0, 1);
+        // The 10-view figure is the evaluator's with the same views on the same faces.
+        using (var model = TrainedModel.Load(clean))
+        {
+            var scan = DatasetReader.Read(data);
+            using var faces = FaceDataLoader.Load(scan with { Samples = scan.Samples.Where(f => f.Split == "PrivateTest").ToArray() }, 48, model.Labels);
+            using var viewed = Evaluator.Predict(model.Model, faces, views: board.Views);
+            Assert.Equal(viewed.Report(model.Labels).Accuracy, board.Models[0].PrivateTestViewsAccuracy);
+        }
         Assert.Contains("Beyond fer: every face of other whose class the models know (6 faces)", board.Markdown("figures"));
         // Paired only among test figures: the leaky model is in no comparison.
         var pair = Assert.Single(board.Comparisons);
@@ -106,6 +117,8 @@ public class ScoreboardTests
         foreach (var field in new[] { "name", "variant", "checkpoint", "privateTestAccuracy", "publicTestAccuracy", "macroF1", "trainImagesPerSecond", "epochs" })
             Assert.True(first.TryGetProperty(field, out _), $"{field} is missing");
         Assert.InRange(first.GetProperty("privateTestAccuracy").GetDouble(), 0, 1);
+        Assert.InRange(first.GetProperty("privateTestViewsAccuracy").GetDouble(), 0, 1);
+        Assert.Equal(2, parsed.RootElement.GetProperty("views").GetProperty("shift").GetInt32());
     }
 
     [Fact]

@@ -36,6 +36,19 @@ public class TrainCommandTests
         Assert.Equal(7, root.GetProperty("confusion").GetArrayLength());
         Assert.InRange(root.GetProperty("accuracy").GetDouble(), 0, 1);
         Assert.True(new FileInfo(dir.Combine("eval", "confusion.png")).Length > 1000);
+        Assert.Equal(0, report.RootElement.GetProperty("shift").GetInt32());
+        Assert.Equal(Environment.ProcessorCount, report.RootElement.GetProperty("provenance").GetProperty("cores").GetInt32());
+
+        // Test-time views: the face, its mirror and four shifts of each, averaged; the report says which views it read.
+        var viewed = CliRunner.Run("evaluate", "--checkpoint", Path.Combine(run, "best.ckpt"), "--data", TestPaths.CkPlus, "--mirror", "--shift", "2", "--out", dir.Combine("views"));
+        Assert.True(viewed.ExitCode == 0, viewed.Output);
+        using var views = JsonDocument.Parse(File.ReadAllText(dir.Combine("views", "report.json")));
+        Assert.True(views.RootElement.GetProperty("mirror").GetBoolean());
+        Assert.Equal(2, views.RootElement.GetProperty("shift").GetInt32());
+        Assert.Equal(981, views.RootElement.GetProperty("report").GetProperty("count").GetInt32());
+        var tooFar = CliRunner.Run("evaluate", "--checkpoint", Path.Combine(run, "best.ckpt"), "--data", TestPaths.CkPlus, "--shift", "40", "--out", dir.Combine("far"));
+        Assert.Equal(1, tooFar.ExitCode);
+        Assert.Equal("error: a shift of 40 pixels is out of range: 0 to 23 for 48-pixel faces", tooFar.Output.Trim());
     }
 
     [Fact]

@@ -303,7 +303,7 @@ public class TrainingTests
         using var flipped = new FaceTensorSet(set.Images.flip(3), set.Labels.clone(), set.Samples, ThreeClasses, []);
         using var plain = Evaluator.Predict(trainer.Model, set, batchSize: 8);
         using var mirror = Evaluator.Predict(trainer.Model, flipped, batchSize: 8);
-        using var averaged = Evaluator.Predict(trainer.Model, set, batchSize: 8, mirror: true);
+        using var averaged = Evaluator.Predict(trainer.Model, set, batchSize: 8, views: TestTimeViews.Mirrored);
 
         using var expected = (plain.Probabilities + mirror.Probabilities) / 2;
         Assert.True(averaged.Probabilities.allclose(expected, rtol: 1e-4, atol: 1e-6));
@@ -311,6 +311,40 @@ public class TrainingTests
         Assert.Equal(expected.argmax(1).data<long>().Select(v => (int)v), averaged.Predicted);
         using var nll = -expected.gather(1, set.Labels.unsqueeze(1)).log().mean();
         Assert.Equal(nll.item<float>(), averaged.MeanLoss, 4);
+    }
+
+    [Fact]
+    public void Shifted_views_are_the_face_moved_with_its_edges_repeated_and_are_averaged_with_it()
+    {
+        // The four shifted views of a 2x3 face by one pixel, each in row-major order; edge pixels repeat.
+        using var face = arange(1, 7, ScalarType.Float32).view(1, 1, 2, 3);                       // [[1,2,3],[4,5,6]]
+        using var shifted = new TestTimeViews(false, Shift: 1).OtherViews(face);                  // (4,1,2,3)
+        Assert.Equal([4L, 1, 2, 3], shifted.shape);
+        Assert.Equal(new float[] { 1, 1, 2, 4, 4, 5,   2, 3, 3, 5, 6, 6,   1, 2, 3, 1, 2, 3,   4, 5, 6, 4, 5, 6 }, shifted.data<float>().ToArray());
+        using var both = new TestTimeViews(true, Shift: 1).OtherViews(face);                     // (9,1,2,3): mirror, then the shifts mirrored
+        Assert.Equal(9, new TestTimeViews(true, 1).Count - 1);
+        Assert.Equal(new float[] { 3, 2, 1, 6, 5, 4 }, both[4].data<float>().ToArray());
+        Assert.Equal(new float[] { 2, 1, 1, 5, 4, 4 }, both[5].data<float>().ToArray());
+        Assert.Throws<ArgumentException>(() => new TestTimeViews(false, 24).Validate(48));
+
+        // Averaged over the set: the mean of the probabilities of the face and of each view read on its own.
+        using var set = RandomSet(12, 7);
+        using var trainer = Trainer.Create(Small(ModelKind.Single), Quick(), ThreeClasses);
+        var views = new TestTimeViews(true, Shift: 2);
+        using var averaged = Evaluator.Predict(trainer.Model, set, batchSize: 5, views: views);
+        using var plain = Evaluator.Predict(trainer.Model, set);
+        using var others = views.OtherViews(set.Images);                                          // (9·N,1,H,W)
+        var each = new List<Tensor> { plain.Probabilities };
+        for (int v = 0; v < views.Count - 1; v++)
+        {
+            using var one = new FaceTensorSet(others.narrow(0, v * set.Count, set.Count), set.Labels.clone(), set.Samples, ThreeClasses, []);
+            using var read = Evaluator.Predict(trainer.Model, one);
+            each.Add(read.Probabilities.clone());
+        }
+        using var expected = stack(each, 0).mean([0]);
+        Assert.True(averaged.Probabilities.allclose(expected, rtol: 1e-4, atol: 1e-6));
+        Assert.True((averaged.Probabilities - plain.Probabilities).abs().max().item<float>() > 0);    // the views are other inputs
+        foreach (var t in each) t.Dispose();
     }
 
     /// <summary>A judge checkpoint: a small single-task model (untrained, 32 px) of <paramref name="labels"/>.</summary>

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Fersnet.Data;
 using Fersnet.Evaluation;
 using Fersnet.Inference;
+using Fersnet.Models;
 using Fersnet.Runtime;
 using Fersnet.Training;
 using Spectre.Console;
@@ -33,6 +34,10 @@ public sealed class EvaluateCommand(IAnsiConsole console) : Command<EvaluateComm
         [Description("Average each face's class probabilities with its mirror image's (test-time augmentation, twice the compute).")]
         public bool Mirror { get; init; }
 
+        [CommandOption("--shift <PIXELS>")]
+        [Description("Also read each face moved this many pixels left, right, up and down, and average (test-time augmentation, five times the compute; with --mirror each shifted view is mirrored too). 0: not (default).")]
+        public int Shift { get; init; }
+
         [CommandOption("--device <DEVICE>")]
         [Description("cpu (default), cuda or cuda:N.")]
         public string Device { get; init; } = "cpu";
@@ -42,7 +47,9 @@ public sealed class EvaluateCommand(IAnsiConsole console) : Command<EvaluateComm
         public string? Out { get; init; }
 
         public override ValidationResult Validate() =>
-            Checkpoint.Length == 0 || Data.Length == 0 ? ValidationResult.Error("--checkpoint and --data are required") : ValidationResult.Success();
+            Checkpoint.Length == 0 || Data.Length == 0 ? ValidationResult.Error("--checkpoint and --data are required")
+            : Shift < 0 ? ValidationResult.Error("--shift must be 0 or more pixels")
+            : ValidationResult.Success();
     }
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
@@ -50,6 +57,8 @@ public sealed class EvaluateCommand(IAnsiConsole console) : Command<EvaluateComm
         try
         {
             using var model = TrainedModel.Load(settings.Checkpoint, ComputeDevice.Parse(settings.Device));
+            var views = new TestTimeViews(settings.Mirror, settings.Shift);
+            views.Validate(model.Model.Config.ImageSize);
             var scan = DatasetReader.Read(settings.Data);
             string? split = settings.Split ?? (scan.Layout is DatasetLayout.Fer2013Folders or DatasetLayout.Fer2013Csv ? "PrivateTest" : null);
             if (split is not null)
@@ -66,7 +75,7 @@ public sealed class EvaluateCommand(IAnsiConsole console) : Command<EvaluateComm
             foreach (var file in unknown) console.Profile.Out.Writer.WriteLine($"not scored: {file.Path}: {file.Reason}");
             if (unknown.Count > 0)
                 console.Profile.Out.Writer.WriteLine($"{unknown.Count} face(s) show an expression the model does not know ({string.Join(", ", model.Labels.Names)}); they are not scored and not counted as broken");
-            using var predictions = Evaluator.Predict(model.Model, set, mirror: settings.Mirror);
+            using var predictions = Evaluator.Predict(model.Model, set, views: views);
             var report = predictions.Report(model.Labels);
 
             string outDir = settings.Out ?? Path.Combine("runs", "eval",
@@ -78,6 +87,8 @@ public sealed class EvaluateCommand(IAnsiConsole console) : Command<EvaluateComm
                 data = Path.GetFullPath(settings.Data),
                 split,
                 mirror = settings.Mirror,
+                shift = settings.Shift,
+                provenance = Provenance.Current(),
                 skipped = broken.Select(f => new { path = f.Path, reason = f.Reason }),
                 unknownClass = unknown.Count,
                 report,

@@ -2,6 +2,7 @@ using System.ComponentModel;
 using Fersnet.Data;
 using Fersnet.Lab.Experiments;
 using Fersnet.Lab.Reporting;
+using Fersnet.Models;
 using Fersnet.Training;
 using Spectre.Console;
 using Spectre.Console.Cli;
@@ -45,6 +46,10 @@ public sealed class ScoreboardCommand(IAnsiConsole console) : Command<Scoreboard
         [Description("An ensemble to score, as name=model1+model2+… (--model names; repeatable): its members are chosen among them on the selection split alone (greedy forward selection), and the mean of their probabilities is scored like a model.")]
         public string[] Ensembles { get; init; } = [];
 
+        [CommandOption("--shift <PIXELS>")]
+        [Description("Also read every model's faces (report split and transfer sets) as they are, mirrored and moved this many pixels left, right, up and down (each also mirrored: 10 views), and report that accuracy beside the plain and mirror-averaged ones. 0: not (default).")]
+        public int Shift { get; init; }
+
         [CommandOption("--name <NAME>")]
         [Description("Name of the section (default: fer2013).")]
         public string Name { get; init; } = "fer2013";
@@ -55,6 +60,7 @@ public sealed class ScoreboardCommand(IAnsiConsole console) : Command<Scoreboard
             : Transfer.FirstOrDefault(t => t.IndexOf('=') is <= 0) is { } other ? ValidationResult.Error($"--transfer '{other}': expected name=folder")
             : Ensembles.FirstOrDefault(e => e.IndexOf('=') is <= 0 || !e[(e.IndexOf('=') + 1)..].Split('+').All(IsModelName)) is { } ensemble
                 ? ValidationResult.Error($"--ensemble '{ensemble}': expected name=model1+model2 naming --model names")
+            : Shift < 0 ? ValidationResult.Error("--shift must be 0 or more pixels")
             : Cards.FirstOrDefault(c => c.IndexOf('=') is <= 0 || !IsModelName(c[..c.IndexOf('=')])) is { } card
                 ? ValidationResult.Error($"--card '{card}': expected name=file naming one of the --model names")
             : ValidationResult.Success();
@@ -73,7 +79,8 @@ public sealed class ScoreboardCommand(IAnsiConsole console) : Command<Scoreboard
         {
             var board = Scoreboard.Score(settings.Name, FersnetCli.CommandLine(context), settings.Data, models, settings.Out,
                 log: line => console.MarkupLineInterpolated($"{line}"), transfer: [.. settings.Transfer.Select(Pair)],
-                ensembles: [.. settings.Ensembles.Select(Pair).Select(e => (e.Item1, (IReadOnlyList<string>)e.Item2.Split('+')))]);
+                ensembles: [.. settings.Ensembles.Select(Pair).Select(e => (e.Item1, (IReadOnlyList<string>)e.Item2.Split('+')))],
+                views: settings.Shift > 0 ? new TestTimeViews(Mirror: true, settings.Shift) : null);
             if (settings.Json is { } json) board.WriteJson(json);
             if (settings.Notebook is { } notebook)
             {

@@ -307,7 +307,7 @@ public sealed class Experiment(ExperimentConfig config, IReadOnlyList<Variant> v
         using var predictions = meanGates is null
             ? Evaluator.PredictWithGates(scored.Model, test, out meanGates)
             : Evaluator.Predict(scored.Model, test);
-        using var mirrored = Evaluator.Predict(scored.Model, test, mirror: true);
+        using var mirrored = Evaluator.Predict(scored.Model, test, views: TestTimeViews.Mirrored);
         var report = predictions.Report(labels);
         // A fine-tuned variant's time is what it adds to its first stage (drawing the faces, fine-tuning): the first
         // stage is the first-stage variant's row, and counting it twice would inflate the experiment's total.

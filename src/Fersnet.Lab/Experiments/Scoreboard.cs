@@ -4,6 +4,7 @@ using Fersnet.Data;
 using Fersnet.Evaluation;
 using Fersnet.Inference;
 using Fersnet.Lab.Reporting;
+using Fersnet.Models;
 using Fersnet.Serialization;
 using TorchSharp;
 
@@ -34,6 +35,11 @@ public sealed record ScoredModel(
     DateTime SavedUtc,
     IReadOnlyList<TransferScore> Transfer)
 {
+    /// <summary>The report split's accuracy over the scoreboard's <see cref="Scoreboard.Views"/> (e.g. mirror and
+    /// shifts), beside the plain and mirror-averaged ones; null when the scoreboard reads no more views.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double? PrivateTestViewsAccuracy { get; init; }
+
     /// <summary>A model trained on the selection or report split scores those faces from memory: never a test figure, never the best.</summary>
     [JsonIgnore] public bool IsTestFigure => TrainedOnScoredSplits.Count == 0;
 
@@ -52,7 +58,12 @@ public sealed record ScoredModel(
 /// A model scored on every face of another dataset whose class it knows (how it carries beyond its own data; e.g. CK+'s
 /// posed faces for a FER2013 model, without contempt, which FER2013 lacks), plain and mirror-averaged (beside, never instead).
 /// </summary>
-public sealed record TransferScore(string Dataset, int Faces, double Accuracy, double MirroredAccuracy, double MacroF1, IReadOnlyDictionary<string, double> Recall);
+public sealed record TransferScore(string Dataset, int Faces, double Accuracy, double MirroredAccuracy, double MacroF1, IReadOnlyDictionary<string, double> Recall)
+{
+    /// <summary>The accuracy over the scoreboard's <see cref="Scoreboard.Views"/>; null when it reads no more views.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double? ViewsAccuracy { get; init; }
+}
 
 /// <summary>Two models on the same report-split images: McNemar's test of their disagreements.</summary>
 public sealed record ScoredPair(string First, string Second, McNemar Test);
@@ -61,15 +72,22 @@ public sealed record ScoredPair(string First, string Second, McNemar Test);
 public sealed record Scoreboard(string Name, string Command, Provenance Provenance, string ReportSplit, string SelectionSplit,
     IReadOnlyList<ScoredModel> Models, string Best, IReadOnlyList<ScoredPair> Comparisons)
 {
+    /// <summary>More test-time views every model is also read with on the report split and the transfer sets (e.g.
+    /// mirror and shifts), reported beside the plain and mirror-averaged figures; null: none.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public TestTimeViews? Views { get; init; }
+
     /// <summary>Scores every checkpoint on both splits of <paramref name="data"/>; confusion matrices go to <paramref name="figureDirectory"/>.</summary>
     /// <param name="checkpoints">Name and path of each model.</param>
     /// <param name="transfer">Other datasets (name and path) every model is also scored on, all faces of the classes it knows.</param>
     /// <param name="ensembles">Ensembles to score (name and candidate model names): the members are chosen among the
     /// candidates on the selection split alone (<see cref="ChooseMembers"/>), and the ensemble is scored like a model.</param>
+    /// <param name="views">More test-time views to read every model with on the report split and the transfer sets,
+    /// beside the plain and mirror-averaged readings (<see cref="Views"/>); null: none.</param>
     /// <exception cref="DatasetException">The data lacks one of the splits.</exception>
     public static Scoreboard Score(string name, string command, string data, IReadOnlyList<(string Name, string Path)> checkpoints, string figureDirectory,
         string reportSplit = "PrivateTest", string selectionSplit = "PublicTest", Action<string>? log = null,
-        IReadOnlyList<(string Name, string Path)>? transfer = null, IReadOnlyList<(string Name, IReadOnlyList<string> Candidates)>? ensembles = null)
+        IReadOnlyList<(string Name, string Path)>? transfer = null, IReadOnlyList<(string Name, IReadOnlyList<string> Candidates)>? ensembles = null, TestTimeViews? views = null)
     {
         var scan = DatasetReader.Read(data);
         var transferScans = (transfer ?? []).Select(t => (t.Name, Scan: DatasetReader.Read(t.Path))).ToArray();
@@ -87,7 +105,7 @@ public sealed record Scoreboard(string Name, string Command, Provenance Provenan
             foreach (var (modelName, path) in checkpoints)
             {
                 using var model = TrainedModel.Load(path);
-                var predicted = ModelPredictions.Of(model, report, selection, transferScans);
+                var predicted = ModelPredictions.Of(model, report, selection, transferScans, views);
                 predictions[modelName] = predicted;
                 var history = model.Header.History;
                 // Split names are the dataset's own (FER2013's Training, PublicTest, PrivateTest), so this holds wherever the data lives.
@@ -126,7 +144,7 @@ public sealed record Scoreboard(string Name, string Command, Provenance Provenan
         var pairs = tested.SelectMany((a, i) => tested.Skip(i + 1).Select(b => new ScoredPair(a.Name, b.Name, McNemar.Of(a.Actual, a.Predicted, b.Predicted)))).ToArray();
         // The best is chosen on the selection split only: the report split stays a test.
         string best = models.Where(m => m.IsTestFigure).MaxBy(m => m.PublicTestAccuracy)?.Name ?? "";
-        return new Scoreboard(name, command, Provenance.Current(), reportSplit, selectionSplit, models, best, pairs);
+        return new Scoreboard(name, command, Provenance.Current(), reportSplit, selectionSplit, models, best, pairs) { Views = views };
     }
 
     /// <summary>
@@ -165,55 +183,69 @@ public sealed record Scoreboard(string Name, string Command, Provenance Provenan
         IReadOnlyList<(string Name, DatasetScan Scan)> transferScans, string figureDirectory, string reportSplit)
     {
         var labels = predicted.Labels;
-        var scores = predicted.Report.Report(labels);
+        var scores = predicted.Report.Plain.Report(labels);
         string confusion = $"confusion-{name}.png";
         Plots.ConfusionMatrix(scores, Path.Combine(figureDirectory, confusion), $"{name}, {reportSplit}");
         return new ScoredModel(name, facts.Variant, facts.Checkpoint, scores.Accuracy, predicted.Selection.Report(labels).Accuracy, scores.MacroF1,
-            facts.TrainImagesPerSecond, facts.Epochs, facts.SelectedEpoch, facts.TrainingHours, predicted.Mirrored.Report(labels).Accuracy,
+            facts.TrainImagesPerSecond, facts.Epochs, facts.SelectedEpoch, facts.TrainingHours, predicted.Report.Mirrored.Report(labels).Accuracy,
             scores.PerClass.ToDictionary(c => c.Label, c => c.Recall), confusion, facts.TrainedOnScoredSplits, facts.Parameters, facts.ImageSize,
-            facts.TrainSplits, facts.SavedUtc, [.. transferScans.Select((t, i) => Transfer(t.Name, predicted.Transfer[i], predicted.TransferMirrored[i], labels))])
+            facts.TrainSplits, facts.SavedUtc, [.. transferScans.Select((t, i) => Transfer(t.Name, predicted.Transfer[i], labels))])
         {
-            Actual = predicted.Report.Actual,
-            Predicted = predicted.Report.Predicted,
+            Actual = predicted.Report.Plain.Actual,
+            Predicted = predicted.Report.Plain.Predicted,
             Confusion = scores.Confusion,
+            PrivateTestViewsAccuracy = predicted.Report.Viewed?.Report(labels).Accuracy,
         };
     }
 
-    private static TransferScore Transfer(string name, Predictions predictions, Predictions mirrored, LabelSet labels)
+    private static TransferScore Transfer(string name, Readings readings, LabelSet labels)
     {
-        var scores = predictions.Report(labels);
+        var scores = readings.Plain.Report(labels);
         // Recall only for the classes the other dataset has: a class without faces there has no recall to speak of.
-        return new TransferScore(name, predictions.Actual.Length, scores.Accuracy, mirrored.Report(labels).Accuracy, scores.MacroF1,
-            scores.PerClass.Where(c => c.Support > 0).ToDictionary(c => c.Label, c => c.Recall));
+        return new TransferScore(name, readings.Plain.Actual.Length, scores.Accuracy, readings.Mirrored.Report(labels).Accuracy, scores.MacroF1,
+            scores.PerClass.Where(c => c.Support > 0).ToDictionary(c => c.Label, c => c.Recall)) { ViewsAccuracy = readings.Viewed?.Report(labels).Accuracy };
     }
 
-    /// <summary>One model's (or ensemble's) predictions on the report split and each transfer set, plain and mirror-averaged, and on the selection split, over its classes.</summary>
-    private sealed record ModelPredictions(LabelSet Labels, Predictions Report, Predictions Mirrored, Predictions Selection,
-        IReadOnlyList<Predictions> Transfer, IReadOnlyList<Predictions> TransferMirrored) : IDisposable
+    /// <summary>One set's predictions read plain, mirror-averaged and, when the scoreboard asks, over more views (it reports each).</summary>
+    private sealed record Readings(Predictions Plain, Predictions Mirrored, Predictions? Viewed) : IDisposable
     {
-        public static ModelPredictions Of(TrainedModel model, DatasetScan report, DatasetScan selection, IReadOnlyList<(string Name, DatasetScan Scan)> transfer)
+        public static Readings Mean(IReadOnlyList<Readings> members) =>
+            new(Predictions.Mean([.. members.Select(m => m.Plain)]), Predictions.Mean([.. members.Select(m => m.Mirrored)]),
+                members[0].Viewed is null ? null : Predictions.Mean([.. members.Select(m => m.Viewed!)]));
+
+        public void Dispose()
         {
-            Predictions Predict(DatasetScan scan, bool mirror = false)
+            Plain.Dispose();
+            Mirrored.Dispose();
+            Viewed?.Dispose();
+        }
+    }
+
+    /// <summary>One model's (or ensemble's) predictions on the report split and each transfer set (plain and mirror-averaged), and on the selection split, over its classes.</summary>
+    private sealed record ModelPredictions(LabelSet Labels, Readings Report, Predictions Selection, IReadOnlyList<Readings> Transfer) : IDisposable
+    {
+        public static ModelPredictions Of(TrainedModel model, DatasetScan report, DatasetScan selection, IReadOnlyList<(string Name, DatasetScan Scan)> transfer,
+            TestTimeViews? views)
+        {
+            Predictions Predict(FaceTensorSet set, TestTimeViews? views = null) => Evaluator.Predict(model.Model, set, views: views);
+            Readings Read(DatasetScan scan)
             {
                 using var set = FaceDataLoader.Load(scan, model.Model.Config.ImageSize, model.Labels);
-                return Evaluator.Predict(model.Model, set, mirror: mirror);
+                return new Readings(Predict(set), Predict(set, TestTimeViews.Mirrored), views is null ? null : Predict(set, views));
             }
-            return new ModelPredictions(model.Labels, Predict(report), Predict(report, mirror: true), Predict(selection),
-                [.. transfer.Select(t => Predict(t.Scan))], [.. transfer.Select(t => Predict(t.Scan, mirror: true))]);
+            using var selectionSet = FaceDataLoader.Load(selection, model.Model.Config.ImageSize, model.Labels);
+            return new ModelPredictions(model.Labels, Read(report), Predict(selectionSet), [.. transfer.Select(t => Read(t.Scan))]);
         }
 
         public static ModelPredictions Mean(IReadOnlyList<ModelPredictions> members) =>
-            new(members[0].Labels, Predictions.Mean([.. members.Select(m => m.Report)]), Predictions.Mean([.. members.Select(m => m.Mirrored)]),
-                Predictions.Mean([.. members.Select(m => m.Selection)]),
-                [.. members[0].Transfer.Select((_, i) => Predictions.Mean([.. members.Select(m => m.Transfer[i])]))],
-                [.. members[0].TransferMirrored.Select((_, i) => Predictions.Mean([.. members.Select(m => m.TransferMirrored[i])]))]);
+            new(members[0].Labels, Readings.Mean([.. members.Select(m => m.Report)]), Predictions.Mean([.. members.Select(m => m.Selection)]),
+                [.. members[0].Transfer.Select((_, i) => Readings.Mean([.. members.Select(m => m.Transfer[i])]))]);
 
         public void Dispose()
         {
             Report.Dispose();
-            Mirrored.Dispose();
             Selection.Dispose();
-            foreach (var p in Transfer.Concat(TransferMirrored)) p.Dispose();
+            foreach (var t in Transfer) t.Dispose();
         }
     }
 
@@ -228,6 +260,8 @@ public sealed record Scoreboard(string Name, string Command, Provenance Provenan
     {
         var section = Notebook.Section($"{Name}: models on {SelectionSplit} (selection) and {ReportSplit} (report)", Command, Provenance);
         section.AppendLine($"- Best on {SelectionSplit}: {(Best.Length > 0 ? Best : "none (every model was trained on a scored split)")}. Mirror-averaged accuracy beside, never instead of, the plain one.");
+        if (Views is not null)
+            section.AppendLine($"- {ViewsHeading}: each face read {Views.Count} times ({ViewsText(Views)}), the probabilities averaged; beside the plain figure, never instead.");
         foreach (var m in Models.Where(m => m.Members is not null))
             section.AppendLine($"- {m.Name}: the mean of the class probabilities of {string.Join(", ", m.Members!)}, chosen among the models its command names on {SelectionSplit} alone (greedy forward selection on the loss); its training figures are the members' summed.");
         foreach (var m in Models.Where(m => !m.IsTestFigure))
@@ -235,11 +269,12 @@ public sealed record Scoreboard(string Name, string Command, Provenance Provenan
         section.AppendLine();
         var labels = Models.FirstOrDefault()?.PerClassRecall.Keys.ToArray() ?? [];
         section.Append(Reporting.Markdown.Table(
-            ["model", "variant", "epochs (selected)", SelectionSplit, ReportSplit, $"{ReportSplit} mirror-averaged", "macro-F1", .. labels.Select(l => $"recall {l}"), "train img/s", "training h"],
+            ["model", "variant", "epochs (selected)", SelectionSplit, ReportSplit, $"{ReportSplit} mirror-averaged", .. ViewsColumn($"{ReportSplit} {ViewsHeading}"), "macro-F1", .. labels.Select(l => $"recall {l}"), "train img/s", "training h"],
             Models.Select(m => (IReadOnlyList<string>)
             [
                 m.IsTestFigure ? m.Name : $"{m.Name} (trained on {string.Join(", ", m.TrainedOnScoredSplits)})", m.Variant, m.Members is null ? $"{m.Epochs} ({m.SelectedEpoch})" : $"{m.Epochs} ({m.Members.Count} members)", Reporting.Markdown.Percent(m.PublicTestAccuracy), Reporting.Markdown.Percent(m.PrivateTestAccuracy),
-                Reporting.Markdown.Percent(m.PrivateTestMirroredAccuracy), Reporting.Markdown.Percent(m.MacroF1),
+                Reporting.Markdown.Percent(m.PrivateTestMirroredAccuracy), .. ViewsColumn(m.PrivateTestViewsAccuracy is { } v ? Reporting.Markdown.Percent(v) : ""),
+                Reporting.Markdown.Percent(m.MacroF1),
                 .. labels.Select(l => Reporting.Markdown.Percent(m.PerClassRecall.GetValueOrDefault(l), 1)),
                 Reporting.Markdown.Number(m.TrainImagesPerSecond, 0), Reporting.Markdown.Number(m.TrainingHours, 2),
             ])));
@@ -262,10 +297,11 @@ public sealed record Scoreboard(string Name, string Command, Provenance Provenan
             section.AppendLine();
             section.AppendLine($"Beyond {Name}: every face of {dataset} whose class the models know ({scored[0].Score.Faces} faces):");
             section.AppendLine();
-            section.Append(Reporting.Markdown.Table(["model", "accuracy", "mirror-averaged", "macro-F1", .. classes.Select(c => $"recall {c}")],
+            section.Append(Reporting.Markdown.Table(["model", "accuracy", "mirror-averaged", .. ViewsColumn(ViewsHeading), "macro-F1", .. classes.Select(c => $"recall {c}")],
                 scored.Select(s => (IReadOnlyList<string>)
                 [
-                    s.Name, Reporting.Markdown.Percent(s.Score.Accuracy), Reporting.Markdown.Percent(s.Score.MirroredAccuracy), Reporting.Markdown.Percent(s.Score.MacroF1),
+                    s.Name, Reporting.Markdown.Percent(s.Score.Accuracy), Reporting.Markdown.Percent(s.Score.MirroredAccuracy),
+                    .. ViewsColumn(s.Score.ViewsAccuracy is { } v ? Reporting.Markdown.Percent(v) : ""), Reporting.Markdown.Percent(s.Score.MacroF1),
                     .. classes.Select(c => Reporting.Markdown.Percent(s.Score.Recall.GetValueOrDefault(c), 1)),
                 ])));
         }
@@ -276,4 +312,12 @@ public sealed record Scoreboard(string Name, string Command, Provenance Provenan
         }
         return section.ToString();
     }
+
+    private string ViewsHeading => Views is null ? "" : $"{Views.Count} views";
+
+    /// <summary>The views column's cell, or none when the scoreboard reads no more views.</summary>
+    private string[] ViewsColumn(string cell) => Views is null ? [] : [cell];
+
+    private static string ViewsText(TestTimeViews views) =>
+        string.Join(", ", new[] { "as it is", views.Mirror ? "mirrored" : null, views.Shift > 0 ? $"moved {views.Shift} px left, right, up and down{(views.Mirror ? " (each also mirrored)" : "")}" : null }.OfType<string>());
 }

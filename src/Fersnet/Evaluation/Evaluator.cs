@@ -36,21 +36,22 @@ public static class Evaluator
 {
     /// <summary>Recognition only (no synthesis target), so the decoder is never run. Batches of 64 measured faster
     /// than 256 here (the activations stay in cache).</summary>
-    /// <param name="mirror">Test-time augmentation: average the class probabilities of each face and of its mirror
-    /// image (the training augmentation flips faces, so both are faces the model knows). Twice the compute.</param>
-    public static Predictions Predict(MultiTaskModel model, FaceTensorSet set, int batchSize = 64, bool mirror = false) =>
-        Run(model, set, batchSize, mirror, measureGates: false, out _);
+    /// <param name="views">Test-time augmentation: the views of each face whose class probabilities are averaged
+    /// (<see cref="TestTimeViews"/>; null: the face alone). The compute grows with their count.</param>
+    public static Predictions Predict(MultiTaskModel model, FaceTensorSet set, int batchSize = 64, TestTimeViews? views = null) =>
+        Run(model, set, batchSize, views ?? TestTimeViews.Plain, measureGates: false, out _);
 
     /// <summary>
     /// <see cref="Predict"/>, also measuring each ConvFLU's mean update gate z over the set (how much each branch takes
     /// from the other); <paramref name="meanGates"/> is null for a model without gates.
     /// </summary>
     public static Predictions PredictWithGates(MultiTaskModel model, FaceTensorSet set, out IReadOnlyList<double>? meanGates) =>
-        Run(model, set, 64, mirror: false, measureGates: true, out meanGates);
+        Run(model, set, 64, TestTimeViews.Plain, measureGates: true, out meanGates);
 
-    private static Predictions Run(MultiTaskModel model, FaceTensorSet set, int batchSize, bool mirror, bool measureGates,
+    private static Predictions Run(MultiTaskModel model, FaceTensorSet set, int batchSize, TestTimeViews views, bool measureGates,
         out IReadOnlyList<double>? meanGates)
     {
+        views.Validate(model.Config.ImageSize);
         bool wasTraining = model.training;
         model.eval();
         try
@@ -68,8 +69,7 @@ public static class Evaluator
                 var labels = set.Labels.narrow(0, start, length).to(device);     // (b)
                 var output = measureGates ? model.ForwardMeasuringGates(images, null) : model.call(images, null);
                 var p = nn.functional.softmax(output.FerLogits, 1);                // (b,classes)
-                if (mirror)
-                    p = model.MirrorAveraged(p, images);
+                p = model.ViewAveraged(p, images, views);                           // (b,classes)
                 // The loss of what is predicted: −log of the (averaged) probability of the true class.
                 lossSum.Accumulate(nn.functional.nll_loss(p.SafeLog(), labels, reduction: nn.Reduction.Sum).to(ScalarType.Float64));
                 if (output.GateMeans is { } gates)

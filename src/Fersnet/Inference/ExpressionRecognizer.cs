@@ -56,6 +56,7 @@ public sealed class ExpressionRecognizer : IDisposable
         var model = TrainedModel.Load(checkpoint ?? ModelFiles.Find(ModelFiles.BundledExpressionModel), options.Device);
         try
         {
+            options.Views.Validate(model.Model.Config.ImageSize);
             return new ExpressionRecognizer(model, FaceDetectors.Create(options.Detector, options.MinFaceSize), options);
         }
         catch
@@ -208,7 +209,7 @@ public sealed class ExpressionRecognizer : IDisposable
                 using var scope = NewDisposeScope();
                 var batch = tensor(input, [total, 1, _imageSize, _imageSize]).to(_device);          // (N,1,H,W)
                 var p = nn.functional.softmax(_model.Model.call(batch, null).FerLogits, 1);          // (N,classes)
-                if (Options.Mirror) p = _model.Model.MirrorAveraged(p, batch);                        // the mirror image's too
+                p = _model.Model.ViewAveraged(p, batch, Options.Views);                              // the other views' too
                 p.cpu().data<float>().CopyTo(probabilities);
             }
         }

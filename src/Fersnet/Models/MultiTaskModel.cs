@@ -1,4 +1,3 @@
-using Fersnet.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 using TorchSharp.Modules;
@@ -33,11 +32,16 @@ public abstract class MultiTaskModel(string name, ModelConfig config) : Module<T
     public virtual MultiTaskOutput ForwardMeasuringGates(Tensor x, Tensor? targetLabel) => call(x, targetLabel);
 
     /// <summary>Test-time augmentation: <paramref name="probabilities"/> of <paramref name="faces"/> averaged with the
-    /// recognition branch's probabilities of the faces' mirror images.</summary>
+    /// recognition branch's probabilities of the faces' other <paramref name="views"/> (mirror image, shifted copies).</summary>
     /// <param name="probabilities">(B,classes) softmax of the faces' FER logits</param>
     /// <param name="faces">(B,1,H,W)</param>
-    public Tensor MirrorAveraged(Tensor probabilities, Tensor faces) =>
-        probabilities.MeanWith(nn.functional.softmax(call(faces.flip(3), null).FerLogits, 1));   // (B,classes)
+    public Tensor ViewAveraged(Tensor probabilities, Tensor faces, TestTimeViews views)
+    {
+        if (views.Count == 1) return probabilities;
+        var others = nn.functional.softmax(call(views.OtherViews(faces), null).FerLogits, 1)          // ((V-1)·B,classes)
+            .view(views.Count - 1, faces.shape[0], -1);                                                 // (V-1,B,classes)
+        return cat([probabilities.unsqueeze(0), others], 0).mean([0]);                                  // (B,classes)
+    }
 
     /// <summary>Parameters that only synthesis losses train (decoder); the rest is shared with recognition.</summary>
     public abstract IEnumerable<Parameter> SynthesisParameters();

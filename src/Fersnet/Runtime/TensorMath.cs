@@ -10,7 +10,6 @@ namespace Fersnet.Runtime;
 internal static class TensorMath
 {
     private static readonly Scalar One = 1.ToScalar();
-    private static readonly Scalar Half = 0.5.ToScalar();
     private static readonly Scalar Tiny = 1e-12.ToScalar();
 
     /// <summary>a + b, element-wise (broadcasting).</summary>
@@ -18,9 +17,6 @@ internal static class TensorMath
 
     /// <summary>sum += x, in place.</summary>
     public static Tensor Accumulate(this Tensor sum, Tensor x) => sum.add_(x, One);
-
-    /// <summary>(a + b) / 2.</summary>
-    public static Tensor MeanWith(this Tensor a, Tensor b) => a.add(b, One).mul_(Half);
 
     /// <summary>log(max(p, 1e-12)): the log of probabilities that may be 0.</summary>
     public static Tensor SafeLog(this Tensor p) => p.clamp_min(Tiny).log();

@@ -1,0 +1,48 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Fersnet.Models;
+
+/// <summary>
+/// Test-time augmentation: which views of each face are read, their class probabilities averaged with equal weight.
+/// Both kinds of view are faces the training augmentation shows the network (it flips faces, and shifts them with the
+/// border pixels repeated).
+/// </summary>
+/// <param name="Mirror">The face's mirror image too.</param>
+/// <param name="Shift">The face moved this many pixels left, right, up and down too (its edge pixels repeated); 0: no
+/// shifted views. With <paramref name="Mirror"/>, each shifted view is mirrored as well.</param>
+public sealed record TestTimeViews(bool Mirror, int Shift = 0)
+{
+    /// <summary>The face as it is, alone.</summary>
+    public static TestTimeViews Plain { get; } = new(false);
+
+    /// <summary>The face and its mirror image.</summary>
+    public static TestTimeViews Mirrored { get; } = new(true);
+
+    /// <summary>How many views of each face are read (the network's compute is this many times a plain reading's).</summary>
+    public int Count => (Mirror ? 2 : 1) * (Shift > 0 ? 5 : 1);
+
+    /// <exception cref="ArgumentException">The shift is negative or moves the face by half its side or more.</exception>
+    public void Validate(int imageSize)
+    {
+        if (Shift < 0 || Shift >= imageSize / 2)
+            throw new ArgumentException($"a shift of {Shift} pixels is out of range: 0 to {imageSize / 2 - 1} for {imageSize}-pixel faces");
+    }
+
+    /// <summary>Every view but the faces themselves, view after view: ((Count-1)·B,1,H,W).</summary>
+    /// <param name="faces">(B,1,H,W)</param>
+    public Tensor OtherViews(Tensor faces)
+    {
+        long height = faces.shape[2], width = faces.shape[3];
+        var views = new List<Tensor>();
+        if (Shift > 0)
+        {
+            var padded = nn.functional.pad(faces, [Shift, Shift, Shift, Shift], PaddingModes.Replicate);   // (B,1,H+2s,W+2s)
+            foreach (var (dy, dx) in new[] { (0, -Shift), (0, Shift), (-Shift, 0), (Shift, 0) })
+                views.Add(padded.narrow(2, Shift + dy, height).narrow(3, Shift + dx, width));              // (B,1,H,W)
+        }
+        if (Mirror)
+            views.AddRange([faces.flip(3), .. views.Select(v => v.flip(3))]);
+        return cat(views, 0);                                                                             // ((V-1)·B,1,H,W)
+    }
+}
