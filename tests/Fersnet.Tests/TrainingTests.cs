@@ -347,6 +347,40 @@ public class TrainingTests
         foreach (var t in each) t.Dispose();
     }
 
+    [Fact]
+    public void Nested_view_sets_read_together_equal_each_read_alone()
+    {
+        // The views in Views() order are the face, then OtherViews' stack.
+        Assert.Equal([new(0, 0, false), new(0, -1, false), new(0, 1, false), new(-1, 0, false), new(1, 0, false),
+                      new(0, 0, true), new(0, -1, true), new(0, 1, true), new(-1, 0, true), new(1, 0, true)],
+            new TestTimeViews(true, 1).Views());
+        Assert.Equal([0L, 5], TestTimeViews.Mirrored.PositionsWithin(new TestTimeViews(true, 2)));
+        Assert.Equal([0L, 1, 2, 3, 4], new TestTimeViews(false, 2).PositionsWithin(new TestTimeViews(true, 2)));
+        Assert.Throws<ArgumentException>(() => TestTimeViews.Mirrored.PositionsWithin(new TestTimeViews(false, 2)));
+
+        using var set = RandomSet(13, 7);
+        using var trainer = Trainer.Create(Small(ModelKind.Fersnet), Quick(), ThreeClasses);
+        TestTimeViews[] sets = [TestTimeViews.Plain, TestTimeViews.Mirrored, new(false, 2), new(true, 2)];
+        var together = Evaluator.PredictEach(trainer.Model, set, sets, batchSize: 5);
+        Assert.Equal(sets.Length, together.Length);
+        for (int s = 0; s < sets.Length; s++)
+        {
+            using var alone = Evaluator.Predict(trainer.Model, set, batchSize: 5, views: sets[s]);
+            Assert.True(together[s].Probabilities.allclose(alone.Probabilities, rtol: 1e-4, atol: 1e-6), $"views {sets[s]}");
+            Assert.Equal(alone.MeanLoss, together[s].MeanLoss, 4);
+            Assert.Equal(alone.Actual, together[s].Actual);
+        }
+        Assert.True((together[0].Probabilities - together[1].Probabilities).abs().max().item<float>() > 0);   // each set its own average
+        foreach (var p in together) p.Dispose();
+
+        // With the gates measured, as a plain reading measures them; shifts that do not nest are refused.
+        var gated = Evaluator.PredictEachWithGates(trainer.Model, set, [TestTimeViews.Plain, TestTimeViews.Mirrored], out var gates);
+        using var plainGated = Evaluator.PredictWithGates(trainer.Model, set, out var plainGates);
+        Assert.Equal(plainGates!, gates!);
+        foreach (var p in gated) p.Dispose();
+        Assert.Throws<ArgumentException>(() => Evaluator.PredictEach(trainer.Model, set, [new(false, 1), new(true, 2)]));
+    }
+
     /// <summary>A judge checkpoint: a small single-task model (untrained, 32 px) of <paramref name="labels"/>.</summary>
     private static string SaveJudge(TempDir dir, LabelSet labels, string name = "judge.ckpt")
     {

@@ -304,10 +304,10 @@ public sealed class Experiment(ExperimentConfig config, IReadOnlyList<Variant> v
         var best = scored.History.Single(m => m.Epoch == scored.BestEpoch);
         // Without a hold-out the gates are read on the test faces (no label is involved), so that every fold has them.
         var meanGates = best.MeanGates;
-        using var predictions = meanGates is null
-            ? Evaluator.PredictWithGates(scored.Model, test, out meanGates)
-            : Evaluator.Predict(scored.Model, test);
-        using var mirrored = Evaluator.Predict(scored.Model, test, views: TestTimeViews.Mirrored);
+        var readings = Evaluator.PredictEachWithGates(scored.Model, test, [TestTimeViews.Plain, TestTimeViews.Mirrored], out var testGates);
+        meanGates ??= testGates;
+        using var predictions = readings[0];
+        using var mirrored = readings[1];
         var report = predictions.Report(labels);
         // A fine-tuned variant's time is what it adds to its first stage (drawing the faces, fine-tuning): the first
         // stage is the first-stage variant's row, and counting it twice would inflate the experiment's total.

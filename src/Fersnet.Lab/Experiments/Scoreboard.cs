@@ -227,14 +227,15 @@ public sealed record Scoreboard(string Name, string Command, Provenance Provenan
         public static ModelPredictions Of(TrainedModel model, DatasetScan report, DatasetScan selection, IReadOnlyList<(string Name, DatasetScan Scan)> transfer,
             TestTimeViews? views)
         {
-            Predictions Predict(FaceTensorSet set, TestTimeViews? views = null) => Evaluator.Predict(model.Model, set, views: views);
             Readings Read(DatasetScan scan)
             {
                 using var set = FaceDataLoader.Load(scan, model.Model.Config.ImageSize, model.Labels);
-                return new Readings(Predict(set), Predict(set, TestTimeViews.Mirrored), views is null ? null : Predict(set, views));
+                // Nested view sets share their forward passes: the plain reading is one of the mirror pair's, both are among the views.
+                var read = Evaluator.PredictEach(model.Model, set, views is null ? [TestTimeViews.Plain, TestTimeViews.Mirrored] : [TestTimeViews.Plain, TestTimeViews.Mirrored, views]);
+                return new Readings(read[0], read[1], views is null ? null : read[2]);
             }
             using var selectionSet = FaceDataLoader.Load(selection, model.Model.Config.ImageSize, model.Labels);
-            return new ModelPredictions(model.Labels, Read(report), Predict(selectionSet), [.. transfer.Select(t => Read(t.Scan))]);
+            return new ModelPredictions(model.Labels, Read(report), Evaluator.Predict(model.Model, selectionSet), [.. transfer.Select(t => Read(t.Scan))]);
         }
 
         public static ModelPredictions Mean(IReadOnlyList<ModelPredictions> members) =>

@@ -39,28 +39,47 @@ public static class Evaluator
     /// <param name="views">Test-time augmentation: the views of each face whose class probabilities are averaged
     /// (<see cref="TestTimeViews"/>; null: the face alone). The compute grows with their count.</param>
     public static Predictions Predict(MultiTaskModel model, FaceTensorSet set, int batchSize = 64, TestTimeViews? views = null) =>
-        Run(model, set, batchSize, views ?? TestTimeViews.Plain, measureGates: false, out _);
+        Run(model, set, batchSize, [views ?? TestTimeViews.Plain], measureGates: false, out _)[0];
 
     /// <summary>
-    /// <see cref="Predict"/>, also measuring each ConvFLU's mean update gate z over the set (how much each branch takes
-    /// from the other); <paramref name="meanGates"/> is null for a model without gates.
+    /// <see cref="Predict"/> for several view sets at the cost of their union (e.g. the face alone, its mirror pair and
+    /// ten views cost ten views): every view is read once and each set averages its own. One result per set, in
+    /// order; the caller disposes them.
     /// </summary>
-    public static Predictions PredictWithGates(MultiTaskModel model, FaceTensorSet set, out IReadOnlyList<double>? meanGates) =>
-        Run(model, set, 64, TestTimeViews.Plain, measureGates: true, out meanGates);
+    /// <exception cref="ArgumentException">Two sets shift by different amounts (their views do not nest).</exception>
+    public static Predictions[] PredictEach(MultiTaskModel model, FaceTensorSet set, IReadOnlyList<TestTimeViews> viewSets, int batchSize = 64) =>
+        Run(model, set, batchSize, viewSets, measureGates: false, out _);
 
-    private static Predictions Run(MultiTaskModel model, FaceTensorSet set, int batchSize, TestTimeViews views, bool measureGates,
+    /// <summary>
+    /// <see cref="PredictEach"/>, also measuring each ConvFLU's mean update gate z over the set (how much each branch
+    /// takes from the other) on the faces themselves; <paramref name="meanGates"/> is null for a model without gates.
+    /// </summary>
+    public static Predictions[] PredictEachWithGates(MultiTaskModel model, FaceTensorSet set, IReadOnlyList<TestTimeViews> viewSets,
+        out IReadOnlyList<double>? meanGates) =>
+        Run(model, set, 64, viewSets, measureGates: true, out meanGates);
+
+    /// <summary>The face alone, with the gates measured (<see cref="PredictEachWithGates"/>).</summary>
+    public static Predictions PredictWithGates(MultiTaskModel model, FaceTensorSet set, out IReadOnlyList<double>? meanGates) =>
+        Run(model, set, 64, [TestTimeViews.Plain], measureGates: true, out meanGates)[0];
+
+    private static Predictions[] Run(MultiTaskModel model, FaceTensorSet set, int batchSize, IReadOnlyList<TestTimeViews> viewSets, bool measureGates,
         out IReadOnlyList<double>? meanGates)
     {
-        views.Validate(model.Config.ImageSize);
+        if (viewSets.Count == 0) throw new ArgumentException("no view set to read");
+        var all = new TestTimeViews(viewSets.Any(v => v.Mirror), viewSets.Max(v => v.Shift));   // the views of every set (if they nest)
+        all.Validate(model.Config.ImageSize);
+        var positions = viewSets.Select(v => v.PositionsWithin(all)).ToArray();
         bool wasTraining = model.training;
         model.eval();
         try
         {
             using var _ = no_grad();
             var device = model.parameters().First().device;
-            var probabilities = new List<Tensor>();
+            using var outer = NewDisposeScope();
+            var indices = positions.Select(p => tensor(p, device: device)).ToArray();
+            var probabilities = viewSets.Select(_ => new List<Tensor>()).ToArray();
             Tensor? gateSum = null;                                               // (G) sum of batch means × batch size
-            var lossSum = zeros(1, ScalarType.Float64, device: device);          // summed on the device, read once
+            var lossSums = viewSets.Select(_ => zeros(1, ScalarType.Float64, device: device)).ToArray();   // summed on the device, read once
             for (long start = 0; start < set.Count; start += batchSize)
             {
                 using var scope = NewDisposeScope();
@@ -68,10 +87,14 @@ public static class Evaluator
                 var images = set.Images.narrow(0, start, length).to(device);     // (b,1,H,W)
                 var labels = set.Labels.narrow(0, start, length).to(device);     // (b)
                 var output = measureGates ? model.ForwardMeasuringGates(images, null) : model.call(images, null);
-                var p = nn.functional.softmax(output.FerLogits, 1);                // (b,classes)
-                p = model.ViewAveraged(p, images, views);                           // (b,classes)
-                // The loss of what is predicted: −log of the (averaged) probability of the true class.
-                lossSum.Accumulate(nn.functional.nll_loss(p.SafeLog(), labels, reduction: nn.Reduction.Sum).to(ScalarType.Float64));
+                var perView = model.ViewProbabilities(nn.functional.softmax(output.FerLogits, 1), images, all);   // (V,b,classes)
+                for (int s = 0; s < viewSets.Count; s++)
+                {
+                    var p = perView.index_select(0, indices[s]).mean([0]);             // (b,classes)
+                    // The loss of what is predicted: −log of the (averaged) probability of the true class.
+                    lossSums[s].Accumulate(nn.functional.nll_loss(p.SafeLog(), labels, reduction: nn.Reduction.Sum).to(ScalarType.Float64));
+                    probabilities[s].Add(p.cpu().MoveToOuterDisposeScope());
+                }
                 if (output.GateMeans is { } gates)
                 {
                     using var faces = ((double)length).ToScalar();
@@ -79,18 +102,16 @@ public static class Evaluator
                     if (gateSum is null) gateSum = weighted.MoveToOuterDisposeScope();
                     else gateSum.Accumulate(weighted);
                 }
-                probabilities.Add(p.cpu().MoveToOuterDisposeScope());
             }
-            var all = cat(probabilities, 0);                                      // (N,classes)
-            foreach (var p in probabilities) p.Dispose();
-            var predicted = all.argmax(1).data<long>().Select(v => (int)v).ToArray();
             var actual = set.Labels.data<long>().Select(v => (int)v).ToArray();
             using (var count = ((double)set.Count).ToScalar())
                 meanGates = gateSum is null ? null : gateSum.div(count).cpu().data<double>().ToArray();
-            gateSum?.Dispose();
-            double loss = lossSum.item<double>();
-            lossSum.Dispose();
-            return new Predictions(all, predicted, actual, set.Count == 0 ? 0 : loss / set.Count);
+            return [.. viewSets.Select((_, s) =>
+            {
+                var read = cat(probabilities[s], 0).MoveToOuterDisposeScope();        // (N,classes), the caller's
+                var predicted = read.argmax(1).data<long>().Select(v => (int)v).ToArray();
+                return new Predictions(read, predicted, actual, set.Count == 0 ? 0 : lossSums[s].item<double>() / set.Count);
+            })];
         }
         finally
         {

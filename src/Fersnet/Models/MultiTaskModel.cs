@@ -35,12 +35,20 @@ public abstract class MultiTaskModel(string name, ModelConfig config) : Module<T
     /// recognition branch's probabilities of the faces' other <paramref name="views"/> (mirror image, shifted copies).</summary>
     /// <param name="probabilities">(B,classes) softmax of the faces' FER logits</param>
     /// <param name="faces">(B,1,H,W)</param>
-    public Tensor ViewAveraged(Tensor probabilities, Tensor faces, TestTimeViews views)
+    public Tensor ViewAveraged(Tensor probabilities, Tensor faces, TestTimeViews views) =>
+        views.Count == 1 ? probabilities : ViewProbabilities(probabilities, faces, views).mean([0]);   // (B,classes)
+
+    /// <summary>Each view's class probabilities, in <see cref="TestTimeViews.Views"/> order (the faces' own first),
+    /// the other views read in one batched forward pass.</summary>
+    /// <param name="probabilities">(B,classes) softmax of the faces' FER logits</param>
+    /// <param name="faces">(B,1,H,W)</param>
+    /// <returns>(V,B,classes)</returns>
+    public Tensor ViewProbabilities(Tensor probabilities, Tensor faces, TestTimeViews views)
     {
-        if (views.Count == 1) return probabilities;
+        if (views.Count == 1) return probabilities.unsqueeze(0);                                         // (1,B,classes)
         var others = nn.functional.softmax(call(views.OtherViews(faces), null).FerLogits, 1)          // ((V-1)·B,classes)
             .view(views.Count - 1, faces.shape[0], -1);                                                 // (V-1,B,classes)
-        return cat([probabilities.unsqueeze(0), others], 0).mean([0]);                                  // (B,classes)
+        return cat([probabilities.unsqueeze(0), others], 0);                                            // (V,B,classes)
     }
 
     /// <summary>Parameters that only synthesis losses train (decoder); the rest is shared with recognition.</summary>

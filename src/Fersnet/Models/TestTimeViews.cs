@@ -29,6 +29,34 @@ public sealed record TestTimeViews(bool Mirror, int Shift = 0)
             throw new ArgumentException($"a shift of {Shift} pixels is out of range: 0 to {imageSize / 2 - 1} for {imageSize}-pixel faces");
     }
 
+    /// <summary>One view of a face: moved <paramref name="Dy"/> pixels down and <paramref name="Dx"/> right, then
+    /// mirrored when <paramref name="Flip"/>.</summary>
+    public readonly record struct View(int Dy, int Dx, bool Flip);
+
+    /// <summary>Every view read, the face itself first, then in the order <see cref="OtherViews"/> stacks them.</summary>
+    public IReadOnlyList<View> Views()
+    {
+        (int Dy, int Dx)[] moves = Shift > 0 ? [(0, 0), .. ShiftMoves()] : [(0, 0)];
+        var unflipped = moves.Select(m => new View(m.Dy, m.Dx, false));
+        return Mirror ? [.. unflipped, .. moves.Select(m => new View(m.Dy, m.Dx, true))] : [.. unflipped];
+    }
+
+    /// <summary>
+    /// Where each of these views stands among <paramref name="all"/>'s views (<see cref="Views"/> order), so that
+    /// one reading of <paramref name="all"/> gives these views' average too: the face alone, its mirror pair and the
+    /// ten views of a shift nest this way.
+    /// </summary>
+    /// <exception cref="ArgumentException">A view of these is not among <paramref name="all"/>'s.</exception>
+    public long[] PositionsWithin(TestTimeViews all)
+    {
+        var among = all.Views().ToList();
+        var positions = Views().Select(view => (long)among.IndexOf(view)).ToArray();
+        if (positions.Contains(-1)) throw new ArgumentException($"the views {this} are not among the views {all}");
+        return positions;
+    }
+
+    private (int Dy, int Dx)[] ShiftMoves() => [(0, -Shift), (0, Shift), (-Shift, 0), (Shift, 0)];
+
     /// <summary>Every view but the faces themselves, view after view: ((Count-1)·B,1,H,W).</summary>
     /// <param name="faces">(B,1,H,W)</param>
     public Tensor OtherViews(Tensor faces)
@@ -38,7 +66,7 @@ public sealed record TestTimeViews(bool Mirror, int Shift = 0)
         if (Shift > 0)
         {
             var padded = nn.functional.pad(faces, [Shift, Shift, Shift, Shift], PaddingModes.Replicate);   // (B,1,H+2s,W+2s)
-            foreach (var (dy, dx) in new[] { (0, -Shift), (0, Shift), (-Shift, 0), (Shift, 0) })
+            foreach (var (dy, dx) in ShiftMoves())
                 views.Add(padded.narrow(2, Shift + dy, height).narrow(3, Shift + dx, width));              // (B,1,H,W)
         }
         if (Mirror)
