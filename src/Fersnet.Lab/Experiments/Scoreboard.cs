@@ -89,6 +89,7 @@ public sealed record Scoreboard(string Name, string Command, Provenance Provenan
         string reportSplit = "PrivateTest", string selectionSplit = "PublicTest", Action<string>? log = null,
         IReadOnlyList<(string Name, string Path)>? transfer = null, IReadOnlyList<(string Name, IReadOnlyList<string> Candidates)>? ensembles = null, TestTimeViews? views = null)
     {
+        var provenance = Provenance.Current();   // before the figures it writes make the tree differ from the commit
         var scan = DatasetReader.Read(data);
         var transferScans = (transfer ?? []).Select(t => (t.Name, Scan: DatasetReader.Read(t.Path))).ToArray();
         DatasetScan Split(string split)
@@ -144,7 +145,7 @@ public sealed record Scoreboard(string Name, string Command, Provenance Provenan
         var pairs = tested.SelectMany((a, i) => tested.Skip(i + 1).Select(b => new ScoredPair(a.Name, b.Name, McNemar.Of(a.Actual, a.Predicted, b.Predicted)))).ToArray();
         // The best is chosen on the selection split only: the report split stays a test.
         string best = models.Where(m => m.IsTestFigure).MaxBy(m => m.PublicTestAccuracy)?.Name ?? "";
-        return new Scoreboard(name, command, Provenance.Current(), reportSplit, selectionSplit, models, best, pairs) { Views = views };
+        return new Scoreboard(name, command, provenance, reportSplit, selectionSplit, models, best, pairs) { Views = views };
     }
 
     /// <summary>
