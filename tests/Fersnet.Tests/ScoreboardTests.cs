@@ -103,6 +103,10 @@ public class ScoreboardTests
         string card = ModelCard.Render(board, board.Models[0], "figures");
         Assert.Contains("- Classes: anger, happiness, surprise", card);
         Assert.Contains("- Trained on: fer Training; epoch", card);
+        // Its accuracy table carries the 10-view reading beside the plain and mirror-averaged ones, as the notebook does.
+        var accuracyRows = card.Split('\n').SkipWhile(l => !l.StartsWith("## Accuracy", StringComparison.Ordinal)).Where(l => l.StartsWith('|')).Take(3).ToArray();
+        Assert.Contains("| PrivateTest 10 views |", accuracyRows[0]);
+        Assert.Contains(Fersnet.Lab.Reporting.Markdown.Percent(board.Models[0].PrivateTestViewsAccuracy!.Value), accuracyRows[2]);
         var confusionRows = card.Split('\n').SkipWhile(l => !l.StartsWith("| true", StringComparison.Ordinal)).Skip(2).TakeWhile(l => l.StartsWith('|')).ToArray();
         Assert.Equal(3, confusionRows.Length);
         Assert.Equal(12, confusionRows.Sum(r => r.Split('|', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Skip(1).Sum(int.Parse)));

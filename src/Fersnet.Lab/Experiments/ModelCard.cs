@@ -32,8 +32,8 @@ public static class ModelCard
         {
             card.AppendLine($"## Beyond {board.Name}: {transfer.Dataset} ({transfer.Faces} faces of the classes the model knows)");
             card.AppendLine();
-            card.Append(Markdown.Table(["accuracy", "mirror-averaged", "macro-F1", .. transfer.Recall.Keys.Select(c => $"recall {c}")],
-                [[Markdown.Percent(transfer.Accuracy), Markdown.Percent(transfer.MirroredAccuracy), Markdown.Percent(transfer.MacroF1),
+            card.Append(Markdown.Table(["accuracy", "mirror-averaged", .. board.ViewsColumn(board.ViewsHeading), "macro-F1", .. transfer.Recall.Keys.Select(c => $"recall {c}")],
+                [[Markdown.Percent(transfer.Accuracy), Markdown.Percent(transfer.MirroredAccuracy), .. board.ViewsColumn(transfer.ViewsAccuracy), Markdown.Percent(transfer.MacroF1),
                   .. transfer.Recall.Values.Select(r => Markdown.Percent(r, 1))]]));
             card.AppendLine();
         }
@@ -58,8 +58,9 @@ public static class ModelCard
     ]).TrimEnd() + Environment.NewLine;
 
     private static string Accuracy(Scoreboard board, ScoredModel model) => Markdown.Table(
-        [$"{board.SelectionSplit} (selection)", $"{board.ReportSplit} (report)", $"{board.ReportSplit} mirror-averaged", "macro-F1"],
-        [[Markdown.Percent(model.PublicTestAccuracy), Markdown.Percent(model.PrivateTestAccuracy), Markdown.Percent(model.PrivateTestMirroredAccuracy), Markdown.Percent(model.MacroF1)]]);
+        [$"{board.SelectionSplit} (selection)", $"{board.ReportSplit} (report)", $"{board.ReportSplit} mirror-averaged", .. board.ViewsColumn($"{board.ReportSplit} {board.ViewsHeading}"), "macro-F1"],
+        [[Markdown.Percent(model.PublicTestAccuracy), Markdown.Percent(model.PrivateTestAccuracy), Markdown.Percent(model.PrivateTestMirroredAccuracy),
+          .. board.ViewsColumn(model.PrivateTestViewsAccuracy), Markdown.Percent(model.MacroF1)]]);
 
     private static string Confusion(ScoredModel model)
     {

@@ -275,7 +275,7 @@ public sealed record Scoreboard(string Name, string Command, Provenance Provenan
             Models.Select(m => (IReadOnlyList<string>)
             [
                 m.IsTestFigure ? m.Name : $"{m.Name} (trained on {string.Join(", ", m.TrainedOnScoredSplits)})", m.Variant, m.Members is null ? $"{m.Epochs} ({m.SelectedEpoch})" : $"{m.Epochs} ({m.Members.Count} members)", Reporting.Markdown.Percent(m.PublicTestAccuracy), Reporting.Markdown.Percent(m.PrivateTestAccuracy),
-                Reporting.Markdown.Percent(m.PrivateTestMirroredAccuracy), .. ViewsColumn(m.PrivateTestViewsAccuracy is { } v ? Reporting.Markdown.Percent(v) : ""),
+                Reporting.Markdown.Percent(m.PrivateTestMirroredAccuracy), .. ViewsColumn(m.PrivateTestViewsAccuracy),
                 Reporting.Markdown.Percent(m.MacroF1),
                 .. labels.Select(l => Reporting.Markdown.Percent(m.PerClassRecall.GetValueOrDefault(l), 1)),
                 Reporting.Markdown.Number(m.TrainImagesPerSecond, 0), Reporting.Markdown.Number(m.TrainingHours, 2),
@@ -303,7 +303,7 @@ public sealed record Scoreboard(string Name, string Command, Provenance Provenan
                 scored.Select(s => (IReadOnlyList<string>)
                 [
                     s.Name, Reporting.Markdown.Percent(s.Score.Accuracy), Reporting.Markdown.Percent(s.Score.MirroredAccuracy),
-                    .. ViewsColumn(s.Score.ViewsAccuracy is { } v ? Reporting.Markdown.Percent(v) : ""), Reporting.Markdown.Percent(s.Score.MacroF1),
+                    .. ViewsColumn(s.Score.ViewsAccuracy), Reporting.Markdown.Percent(s.Score.MacroF1),
                     .. classes.Select(c => Reporting.Markdown.Percent(s.Score.Recall.GetValueOrDefault(c), 1)),
                 ])));
         }
@@ -315,10 +315,13 @@ public sealed record Scoreboard(string Name, string Command, Provenance Provenan
         return section.ToString();
     }
 
-    private string ViewsHeading => Views is null ? "" : $"{Views.Count} views";
+    internal string ViewsHeading => Views is null ? "" : $"{Views.Count} views";
 
     /// <summary>The views column's cell, or none when the scoreboard reads no more views.</summary>
-    private string[] ViewsColumn(string cell) => Views is null ? [] : [cell];
+    internal string[] ViewsColumn(string cell) => Views is null ? [] : [cell];
+
+    /// <summary>The views column's cell for an accuracy read over the views, or none.</summary>
+    internal string[] ViewsColumn(double? accuracy) => ViewsColumn(accuracy is { } a ? Reporting.Markdown.Percent(a) : "");
 
     private static string ViewsText(TestTimeViews views) =>
         string.Join(", ", new[] { "as it is", views.Mirror ? "mirrored" : null, views.Shift > 0 ? $"moved {views.Shift} px left, right, up and down{(views.Mirror ? " (each also mirrored)" : "")}" : null }.OfType<string>());
