@@ -376,9 +376,11 @@ public class TrainingTests
         // With the gates measured, as a plain reading measures them; shifts that do not nest are refused.
         var gated = Evaluator.PredictEachWithGates(trainer.Model, set, [TestTimeViews.Plain, TestTimeViews.Mirrored], out var gates);
         using var plainGated = Evaluator.PredictWithGates(trainer.Model, set, out var plainGates);
-        Assert.Equal(plainGates!, gates!);
+        Assert.NotNull(gates);
+        Assert.Equal(plainGates!, gates);
         foreach (var p in gated) p.Dispose();
         Assert.Throws<ArgumentException>(() => Evaluator.PredictEach(trainer.Model, set, [new(false, 1), new(true, 2)]));
+        Assert.Throws<ArgumentException>(() => Evaluator.PredictEach(trainer.Model, set, [new(false, -1), new(true, 2)]));   // each set checked
     }
 
     /// <summary>A judge checkpoint: a small single-task model (untrained, 32 px) of <paramref name="labels"/>.</summary>

@@ -304,8 +304,10 @@ public sealed class Experiment(ExperimentConfig config, IReadOnlyList<Variant> v
         var best = scored.History.Single(m => m.Epoch == scored.BestEpoch);
         // Without a hold-out the gates are read on the test faces (no label is involved), so that every fold has them.
         var meanGates = best.MeanGates;
-        var readings = Evaluator.PredictEachWithGates(scored.Model, test, [TestTimeViews.Plain, TestTimeViews.Mirrored], out var testGates);
-        meanGates ??= testGates;
+        TestTimeViews[] readAs = [TestTimeViews.Plain, TestTimeViews.Mirrored];
+        var readings = meanGates is null
+            ? Evaluator.PredictEachWithGates(scored.Model, test, readAs, out meanGates)
+            : Evaluator.PredictEach(scored.Model, test, readAs);
         using var predictions = readings[0];
         using var mirrored = readings[1];
         var report = predictions.Report(labels);

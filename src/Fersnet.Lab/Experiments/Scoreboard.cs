@@ -89,7 +89,8 @@ public sealed record Scoreboard(string Name, string Command, Provenance Provenan
         string reportSplit = "PrivateTest", string selectionSplit = "PublicTest", Action<string>? log = null,
         IReadOnlyList<(string Name, string Path)>? transfer = null, IReadOnlyList<(string Name, IReadOnlyList<string> Candidates)>? ensembles = null, TestTimeViews? views = null)
     {
-        var provenance = Provenance.Current();   // before the figures it writes make the tree differ from the commit
+        // Read first: the figures it writes would make the tree differ from the commit (its time is the start's, then).
+        var provenance = Provenance.Current();
         var scan = DatasetReader.Read(data);
         var transferScans = (transfer ?? []).Select(t => (t.Name, Scan: DatasetReader.Read(t.Path))).ToArray();
         DatasetScan Split(string split)

@@ -42,11 +42,12 @@ public static class Evaluator
         Run(model, set, batchSize, [views ?? TestTimeViews.Plain], measureGates: false, out _)[0];
 
     /// <summary>
-    /// <see cref="Predict"/> for several view sets at the cost of their union (e.g. the face alone, its mirror pair and
-    /// ten views cost ten views): every view is read once and each set averages its own. One result per set, in
-    /// order; the caller disposes them.
+    /// <see cref="Predict"/> for several view sets at the cost of the one set that holds them all: mirrored if any
+    /// set is, shifted by the sets' shift (e.g. the face alone, its mirror pair and ten views cost ten views). Every
+    /// view is read once and each set averages its own. One result per set, in order; the caller disposes them.
     /// </summary>
-    /// <exception cref="ArgumentException">Two sets shift by different amounts (their views do not nest).</exception>
+    /// <exception cref="ArgumentException">No set; a shift out of range; two sets shift by different non-zero amounts
+    /// (their views do not nest).</exception>
     public static Predictions[] PredictEach(MultiTaskModel model, FaceTensorSet set, IReadOnlyList<TestTimeViews> viewSets, int batchSize = 64) =>
         Run(model, set, batchSize, viewSets, measureGates: false, out _);
 
@@ -55,8 +56,8 @@ public static class Evaluator
     /// takes from the other) on the faces themselves; <paramref name="meanGates"/> is null for a model without gates.
     /// </summary>
     public static Predictions[] PredictEachWithGates(MultiTaskModel model, FaceTensorSet set, IReadOnlyList<TestTimeViews> viewSets,
-        out IReadOnlyList<double>? meanGates) =>
-        Run(model, set, 64, viewSets, measureGates: true, out meanGates);
+        out IReadOnlyList<double>? meanGates, int batchSize = 64) =>
+        Run(model, set, batchSize, viewSets, measureGates: true, out meanGates);
 
     /// <summary>The face alone, with the gates measured (<see cref="PredictEachWithGates"/>).</summary>
     public static Predictions PredictWithGates(MultiTaskModel model, FaceTensorSet set, out IReadOnlyList<double>? meanGates) =>
@@ -66,8 +67,8 @@ public static class Evaluator
         out IReadOnlyList<double>? meanGates)
     {
         if (viewSets.Count == 0) throw new ArgumentException("no view set to read");
+        foreach (var views in viewSets) views.Validate(model.Config.ImageSize);
         var all = new TestTimeViews(viewSets.Any(v => v.Mirror), viewSets.Max(v => v.Shift));   // the views of every set (if they nest)
-        all.Validate(model.Config.ImageSize);
         var positions = viewSets.Select(v => v.PositionsWithin(all)).ToArray();
         bool wasTraining = model.training;
         model.eval();

@@ -48,7 +48,13 @@ public abstract class MultiTaskModel(string name, ModelConfig config) : Module<T
     public Tensor ViewProbabilities(Tensor probabilities, Tensor faces, TestTimeViews views)
     {
         var others = views.Count == 1 ? [] : views.OtherViews(faces).split(faces.shape[0]);            // V-1 × (B,1,H,W)
-        return stack([probabilities, .. others.Select(view => nn.functional.softmax(call(view, null).FerLogits, 1))], 0);   // (V,B,classes)
+        return stack([probabilities, .. others.Select(Read)], 0);                                       // (V,B,classes)
+
+        Tensor Read(Tensor view)                                                                        // (B,classes)
+        {
+            using var scope = NewDisposeScope();                    // one view's activations freed before the next's
+            return nn.functional.softmax(call(view, null).FerLogits, 1).MoveToOuterDisposeScope();
+        }
     }
 
     /// <summary>Parameters that only synthesis losses train (decoder); the rest is shared with recognition.</summary>

@@ -29,8 +29,8 @@ public sealed record TestTimeViews(bool Mirror, int Shift = 0)
             throw new ArgumentException($"a shift of {Shift} pixels is out of range: 0 to {imageSize / 2 - 1} for {imageSize}-pixel faces");
     }
 
-    /// <summary>One view of a face: moved <paramref name="Dy"/> pixels down and <paramref name="Dx"/> right, then
-    /// mirrored when <paramref name="Flip"/>.</summary>
+    /// <summary>One view of a face: the face's pixels read from <paramref name="Dy"/> rows lower and <paramref name="Dx"/>
+    /// columns further right (so the face moves up by Dy and left by Dx), then mirrored when <paramref name="Flip"/>.</summary>
     public readonly record struct View(int Dy, int Dx, bool Flip);
 
     /// <summary>Every view read, the face itself first, then in the order <see cref="OtherViews"/> stacks them.</summary>
