@@ -20,7 +20,7 @@ public sealed record TestTimeViews(bool Mirror, int Shift = 0)
     public static TestTimeViews Mirrored { get; } = new(true);
 
     /// <summary>How many views of each face are read (the network's compute is this many times a plain reading's).</summary>
-    public int Count => (Mirror ? 2 : 1) * (Shift > 0 ? 5 : 1);
+    public int Count => Views().Count;
 
     /// <exception cref="ArgumentException">The shift is negative or moves the face by half its side or more.</exception>
     public void Validate(int imageSize)
@@ -33,10 +33,11 @@ public sealed record TestTimeViews(bool Mirror, int Shift = 0)
     /// columns further right (so the face moves up by Dy and left by Dx), then mirrored when <paramref name="Flip"/>.</summary>
     public readonly record struct View(int Dy, int Dx, bool Flip);
 
-    /// <summary>Every view read, the face itself first, then in the order <see cref="OtherViews"/> stacks them.</summary>
+    /// <summary>Every view read, the face itself first: the one definition of their order (<see cref="OtherViews"/>
+    /// draws them in it; <see cref="PositionsWithin"/> finds them in it).</summary>
     public IReadOnlyList<View> Views()
     {
-        (int Dy, int Dx)[] moves = Shift > 0 ? [(0, 0), .. ShiftMoves()] : [(0, 0)];
+        (int Dy, int Dx)[] moves = Shift > 0 ? [(0, 0), (0, -Shift), (0, Shift), (-Shift, 0), (Shift, 0)] : [(0, 0)];
         var unflipped = moves.Select(m => new View(m.Dy, m.Dx, false));
         return Mirror ? [.. unflipped, .. moves.Select(m => new View(m.Dy, m.Dx, true))] : [.. unflipped];
     }
@@ -55,22 +56,18 @@ public sealed record TestTimeViews(bool Mirror, int Shift = 0)
         return positions;
     }
 
-    private (int Dy, int Dx)[] ShiftMoves() => [(0, -Shift), (0, Shift), (-Shift, 0), (Shift, 0)];
-
-    /// <summary>Every view but the faces themselves, view after view: ((Count-1)·B,1,H,W).</summary>
+    /// <summary>Every view but the faces themselves, view after view in <see cref="Views"/> order: ((Count-1)·B,1,H,W).</summary>
     /// <param name="faces">(B,1,H,W)</param>
     public Tensor OtherViews(Tensor faces)
     {
         long height = faces.shape[2], width = faces.shape[3];
-        var views = new List<Tensor>();
-        if (Shift > 0)
+        var padded = Shift > 0 ? nn.functional.pad(faces, [Shift, Shift, Shift, Shift], PaddingModes.Replicate) : faces;   // (B,1,H+2s,W+2s)
+        return cat([.. Views().Skip(1).Select(Draw)], 0);                                               // ((V-1)·B,1,H,W)
+
+        Tensor Draw(View view)                                                                          // (B,1,H,W)
         {
-            var padded = nn.functional.pad(faces, [Shift, Shift, Shift, Shift], PaddingModes.Replicate);   // (B,1,H+2s,W+2s)
-            foreach (var (dy, dx) in ShiftMoves())
-                views.Add(padded.narrow(2, Shift + dy, height).narrow(3, Shift + dx, width));              // (B,1,H,W)
+            var moved = padded.narrow(2, Shift + view.Dy, height).narrow(3, Shift + view.Dx, width);
+            return view.Flip ? moved.flip(3) : moved;
         }
-        if (Mirror)
-            views.AddRange([faces.flip(3), .. views.Select(v => v.flip(3))]);
-        return cat(views, 0);                                                                             // ((V-1)·B,1,H,W)
     }
 }
