@@ -1,3 +1,4 @@
+using Fersnet.Models;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -23,7 +24,7 @@ public static class ImageSimilarity
         var window = gauss.view(11, 1).mm(gauss.view(1, 11)).view(1, 1, 11, 11);                       // (1,1,11,11)
         var x = (a + 1) / 2;
         var y = (b + 1) / 2;
-        Tensor Blur(Tensor t) => nn.functional.conv2d(t, window);                                        // (B,1,H-10,W-10)
+        Tensor Blur(Tensor t) => SafeConvolution.Conv2d(t, window);                                      // (B,1,H-10,W-10)
         var (mx, my) = (Blur(x), Blur(y));
         var sxx = Blur(x * x) - mx * mx;
         var syy = Blur(y * y) - my * my;

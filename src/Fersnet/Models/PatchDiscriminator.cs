@@ -28,7 +28,7 @@ public sealed class PatchDiscriminator : Module<Tensor, DiscriminatorOutput>
         for (int layer = 0; layer < 3; layer++)
         {
             long outChannels = config.ConstantWidth ? width : width << layer;
-            layers.Add(($"conv{layer}", Conv2d(inChannels, outChannels, 4, stride: 2, padding: 1)));
+            layers.Add(($"conv{layer}", new PlainSafeConv2d($"conv{layer}", inChannels, outChannels, 4, stride: 2, padding: 1)));
             if (layer > 0) layers.Add(($"norm{layer}", InitialisedInstanceNorm(outChannels)));
             layers.Add(($"act{layer}", LeakyReLU(0.2)));
             inChannels = outChannels;

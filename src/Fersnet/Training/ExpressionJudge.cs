@@ -65,7 +65,7 @@ public sealed class ExpressionJudge : IDisposable
     {
         if (blur is null) return faces;
         long radius = blur.shape[^1] / 2;
-        return conv2d(pad(faces, [radius, radius, radius, radius], PaddingModes.Replicate), blur);
+        return SafeConvolution.Conv2d(pad(faces, [radius, radius, radius, radius], PaddingModes.Replicate), blur);
     }
 
     /// <summary>Mean cross-entropy of the judge's reading of <paramref name="faces"/> against <paramref name="targets"/>,

@@ -1,0 +1,41 @@
+using TorchSharp;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace Fersnet.Models;
+
+/// <summary>
+/// A 2-D convolution computed with its output channels rounded up to a multiple of 16 (zero filters), the first ones
+/// kept: the cure of <see cref="SafeConv2d"/> for a weight the caller owns (a fixed blur kernel, a layer whose parameters
+/// keep <c>nn.Conv2d</c>'s names).
+/// </summary>
+/// <remarks>
+/// libtorch 2.10's CPU convolution backward (TorchSharp 0.107, AVX-512) reads memory it never wrote when a 3x3 or larger
+/// convolution has an output-channel count that is not a multiple of 16: the input gradient takes whatever the
+/// allocator last left there. Measured: a 1→1 11x11 blur and a 1→8 4x4 stride-2 convolution gave non-finite input
+/// gradients in 392 of 400 and 71 of 100 backward passes after tensors of NaN had been freed, and none with the output
+/// channels padded. It shows as a rare, unrepeatable NaN in training.
+/// </remarks>
+public static class SafeConvolution
+{
+    /// <param name="input">(B,Cin,H,W)</param>
+    /// <param name="weight">(Cout,Cin,k,k)</param>
+    /// <param name="bias">(Cout) or null</param>
+    /// <returns>(B,Cout,H',W'), as <c>conv2d</c> gives</returns>
+    public static Tensor Conv2d(Tensor input, Tensor weight, Tensor? bias = null, long stride = 1, long padding = 0)
+    {
+        long outChannels = weight.shape[0], padded = PaddedChannels(outChannels, weight.shape[^1]);
+        if (padded != outChannels)
+        {
+            var extra = padded - outChannels;
+            weight = cat([weight, zeros([extra, .. weight.shape[1..]], weight.dtype, weight.device)], 0);    // (C',Cin,k,k)
+            if (bias is not null) bias = cat([bias, zeros(extra, bias.dtype, bias.device)], 0);           // (C')
+        }
+        var output = functional.conv2d(input, weight, bias, strides: [stride, stride], padding: [padding, padding]);  // (B,C',H',W')
+        return padded == outChannels ? output : output.narrow(1, 0, outChannels);                        // (B,Cout,H',W')
+    }
+
+    /// <summary>The output channels a convolution is computed with: a multiple of 16, except for 1x1 kernels.</summary>
+    public static long PaddedChannels(long outChannels, long kernelSize) =>
+        kernelSize == 1 || outChannels % 16 == 0 ? outChannels : (outChannels + 15) / 16 * 16;
+}
