@@ -274,27 +274,19 @@ public class ModelTests
         return x.grad!;
     }
 
+    /// <remarks>Vacuous where libtorch has no such bug (no AVX-512): the notebook section "Non-finite gradients in small
+    /// trainings" has the measured failures of the plain convolutions here.</remarks>
     [Fact]
     public void Narrow_convolutions_give_finite_input_gradients_over_memory_full_of_NaN()
     {
-        // A plain conv2d here (a 1→1 11x11 blur, a 1→8 4x4 stride-2 layer) gave NaN input gradients in 392 of 400 and
-        // 71 of 100 passes with two threads: the fixed blurs of SSIM and of the judge, and the discriminator at a width
-        // under 16.
-        int threads = get_num_threads();
-        set_num_threads(2);
-        try { NarrowConvolutionsOverNaN(); }
-        finally { set_num_threads(threads); }
-    }
-
-    private static void NarrowConvolutionsOverNaN()
-    {
+        using var twoThreads = new TorchThreads(2);
         manual_seed(3);
-        var blur = rand(1, 1, 11, 11);
+        using var window = rand(1, 1, 11, 11);                                                  // SSIM's and the judge's blurs
         using var firstOfDiscriminator = new PlainSafeConv2d("conv0", 1, 8, 4, stride: 2, padding: 1);   // at width 8
         for (int pass = 0; pass < 20; pass++)
         {
             using var scope = NewDisposeScope();
-            Assert.True(InputGradient(x => SafeConvolution.Conv2d(x, blur), [8, 1, 48, 48]).isfinite().all().item<bool>());
+            Assert.True(InputGradient(x => SafeConvolution.Conv2d(x, window), [8, 1, 48, 48]).isfinite().all().item<bool>());
             Assert.True(InputGradient(x => Fersnet.Evaluation.ImageSimilarity.Ssim(x.tanh(), x.tanh().flip(3)), [8, 1, 48, 48]).isfinite().all().item<bool>());
             Assert.True(InputGradient(firstOfDiscriminator.call, [8, 1, 48, 48]).isfinite().all().item<bool>());
         }
@@ -310,9 +302,16 @@ public class ModelTests
         Assert.Equal(["bias", "weight"], safe.state_dict().Keys.Order());
         Assert.True(safe.state_dict()["weight"].equal(plain.weight!).all().item<bool>());
         Assert.True(safe.state_dict()["bias"].equal(plain.bias!).all().item<bool>());
-        using var _ = no_grad();
         var x = randn(2, 3, 12, 12);
         Assert.True(safe.call(x).allclose(plain.call(x), atol: 1e-5));
+        // The same gradients, for the weights as for the input.
+        var gradient = randn(2, 8, 6, 6);
+        (safe.call(x) * gradient).sum().backward();
+        (plain.call(x) * gradient).sum().backward();
+        var safeParameters = safe.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+        Assert.True(safeParameters["weight"].grad!.allclose(plain.weight!.grad!, atol: 1e-4));
+        Assert.True(safeParameters["bias"].grad!.allclose(plain.bias!.grad!, atol: 1e-4));
+        using var _ = no_grad();
         var kernel = rand(1, 1, 5, 5);
         Assert.True(SafeConvolution.Conv2d(x.narrow(1, 0, 1), kernel, padding: 2).allclose(nn.functional.conv2d(x.narrow(1, 0, 1), kernel, padding: [2, 2]), atol: 1e-5));
         using var discriminator = new PatchDiscriminator(ModelConfig.Lite(ModelKind.Fersnet, 7, width: 8));

@@ -51,15 +51,16 @@ public static class CliRunner
 }
 
 /// <summary>
-/// Pins libtorch to one intra-op thread for a test's duration. Bitwise-equal training runs need it: with two threads,
-/// libtorch's CPU kernels gave losses differing in the third decimal on a loaded machine (the same tests pass on an idle
-/// one and always on one thread). Tests run one at a time (xunit.runner.json), so the process-wide setting is safe.
+/// Pins libtorch to a number of intra-op threads for a test's duration. Bitwise-equal training runs need one: with two
+/// threads, libtorch's CPU kernels gave losses differing in the third decimal on a loaded machine (the same tests pass
+/// on an idle one and always on one thread). Tests run one at a time (xunit.runner.json), so the process-wide setting
+/// is safe.
 /// </summary>
-public sealed class SingleThread : IDisposable
+public sealed class TorchThreads : IDisposable
 {
     private readonly int saved = TorchSharp.torch.get_num_threads();
 
-    public SingleThread() => TorchSharp.torch.set_num_threads(1);
+    public TorchThreads(int count) => TorchSharp.torch.set_num_threads(count);
 
     public void Dispose() => TorchSharp.torch.set_num_threads(saved);
 }

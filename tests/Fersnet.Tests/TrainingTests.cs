@@ -132,7 +132,7 @@ public class TrainingTests
     [Fact]
     public void Same_seed_same_data_gives_the_same_accuracy()
     {
-        using var oneThread = new SingleThread();
+        using var oneThread = new TorchThreads(1);
         using var train = RandomSet(64, 5);
         using var validation = RandomSet(32, 6);
         double Run()
@@ -171,7 +171,7 @@ public class TrainingTests
     [InlineData(0.9)]
     public void A_resumed_run_continues_from_the_saved_epoch_exactly(double weightAverageDecay)
     {
-        using var oneThread = new SingleThread();
+        using var oneThread = new TorchThreads(1);
         using var dir = new TempDir();
         using var train = RandomSet(48, 8);
         using var validation = RandomSet(24, 9);

@@ -21,9 +21,11 @@ public sealed class PlainSafeConv2d : Module<Tensor, Tensor>
         : base(name)
     {
         using (var initial = Conv2d(inChannels, outChannels, kernelSize, stride: stride, padding: padding))
+        using (var initialWeight = initial.weight!.detach())
+        using (var initialBias = initial.bias!.detach())
         {
-            weight = Parameter(initial.weight!.detach().clone());                    // (Cout,Cin,k,k)
-            bias = Parameter(initial.bias!.detach().clone());                        // (Cout)
+            weight = Parameter(initialWeight.clone());                                // (Cout,Cin,k,k)
+            bias = Parameter(initialBias.clone());                                    // (Cout)
         }
         (_stride, _padding) = (stride, padding);
         RegisterComponents();

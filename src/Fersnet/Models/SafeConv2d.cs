@@ -7,8 +7,8 @@ namespace Fersnet.Models;
 
 /// <summary>
 /// A 2-D convolution whose output-channel count need not be a multiple of 16: its parameters hold the channels rounded
-/// up (see <see cref="SafeConvolution"/> for the libtorch bug this avoids) and it keeps the first ones. Every
-/// image-producing (C→1), class-scoring and narrow layer of the models is one.
+/// up (see <see cref="SafeConvolution"/> for the libtorch bug this avoids) and it keeps the first ones: the models'
+/// image-producing (C→1), class-scoring and narrow layers (the discriminator's strided ones are <see cref="PlainSafeConv2d"/>).
 /// </summary>
 public sealed class SafeConv2d : Module<Tensor, Tensor>
 {

@@ -18,6 +18,7 @@ namespace Fersnet.Models;
 /// </remarks>
 public static class SafeConvolution
 {
+    /// <summary>conv2d with one group, no dilation and a square kernel, as every caller here uses it.</summary>
     /// <param name="input">(B,Cin,H,W)</param>
     /// <param name="weight">(Cout,Cin,k,k)</param>
     /// <param name="bias">(Cout) or null</param>
@@ -25,14 +26,14 @@ public static class SafeConvolution
     public static Tensor Conv2d(Tensor input, Tensor weight, Tensor? bias = null, long stride = 1, long padding = 0)
     {
         long outChannels = weight.shape[0], padded = PaddedChannels(outChannels, weight.shape[^1]);
-        if (padded != outChannels)
-        {
-            var extra = padded - outChannels;
-            weight = cat([weight, zeros([extra, .. weight.shape[1..]], weight.dtype, weight.device)], 0);    // (C',Cin,k,k)
-            if (bias is not null) bias = cat([bias, zeros(extra, bias.dtype, bias.device)], 0);           // (C')
-        }
-        var output = functional.conv2d(input, weight, bias, strides: [stride, stride], padding: [padding, padding]);  // (B,C',H',W')
-        return padded == outChannels ? output : output.narrow(1, 0, outChannels);                        // (B,Cout,H',W')
+        if (padded == outChannels)
+            return functional.conv2d(input, weight, bias, strides: [stride, stride], padding: [padding, padding]);   // (B,Cout,H',W')
+        using var scope = NewDisposeScope();
+        var extra = padded - outChannels;
+        var paddedWeight = cat([weight, zeros([extra, .. weight.shape[1..]], weight.dtype, weight.device)], 0);       // (C',Cin,k,k)
+        var paddedBias = bias is null ? null : cat([bias, zeros(extra, bias.dtype, bias.device)], 0);                 // (C')
+        var output = functional.conv2d(input, paddedWeight, paddedBias, strides: [stride, stride], padding: [padding, padding]);  // (B,C',H',W')
+        return output.narrow(1, 0, outChannels).MoveToOuterDisposeScope();                                              // (B,Cout,H',W')
     }
 
     /// <summary>The output channels a convolution is computed with: a multiple of 16, except for 1x1 kernels.</summary>
