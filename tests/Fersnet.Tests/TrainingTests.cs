@@ -182,18 +182,24 @@ public class TrainingTests
         straight.Fit(train, validation);
 
         string run = dir.Combine("run");
+        byte[]? bestWhenKilled;
         using (var first = Trainer.Create(Small(ModelKind.Fersnet), config, ThreeClasses))
         {
             // "Killed" after epoch 2 of 3.
             using var kill = new CancellationTokenSource();
             first.EpochCompleted += m => { if (m.Epoch == 2) kill.Cancel(); };
             Assert.Throws<OperationCanceledException>(() => first.Fit(train, validation, run, kill.Token));
+            bestWhenKilled = first.BestModelState;
         }
         Assert.True(File.Exists(Path.Combine(run, "last.ckpt")));
         Assert.Equal(2, RunFiles.ReadMetrics(Path.Combine(run, "metrics.jsonl")).Count);
+        // The best epoch's weights are in best.ckpt alone, and a resume takes them from there.
+        Assert.DoesNotContain("best_model", Checkpoint.Load(Path.Combine(run, "last.ckpt")).Sections.Keys);
+        Assert.NotNull(bestWhenKilled);
 
         using var resumed = Trainer.Resume(Path.Combine(run, "last.ckpt"));
         Assert.Equal(2, resumed.CompletedEpochs);
+        Assert.Equal(bestWhenKilled, resumed.BestModelState);
         resumed.Fit(train, validation, run);
         Assert.Equal([1, 2, 3], resumed.History.Select(m => m.Epoch));
         Assert.Equal(3, RunFiles.ReadMetrics(Path.Combine(run, "metrics.jsonl")).Count);
@@ -202,6 +208,30 @@ public class TrainingTests
         // Same weights, optimiser moments and random streams: the resumed epoch is the one the straight run had.
         Assert.Equal(straight.History[^1].ValidationLoss, resumed.History[^1].ValidationLoss);
         Assert.Equal(straight.History[^1].TrainLoss, resumed.History[^1].TrainLoss);
+    }
+
+    [Fact]
+    public void A_run_folder_without_the_best_epoch_it_names_is_a_clear_error_on_resume()
+    {
+        using var dir = new TempDir();
+        using var train = RandomSet(16, 12);
+        string run = dir.Combine("run");
+        using (var trainer = Trainer.Create(Small(ModelKind.Single), Quick(epochs: 1), ThreeClasses))
+            trainer.Fit(train, train, run);
+        string last = Path.Combine(run, Trainer.LastFile), best = Path.Combine(run, Trainer.BestFile);
+
+        // A best.ckpt newer than last.ckpt (killed between the two writes) is no error: the lost epoch is trained again.
+        var (header, sections) = Checkpoint.Load(best);
+        Checkpoint.Save(best, header with { Epoch = 2 }, sections);
+        using (var resumed = Trainer.Resume(last)) Assert.Null(resumed.BestModelState);
+
+        Checkpoint.Save(best, header with { Epoch = 0 }, sections);
+        var e = Assert.Throws<CheckpointException>(() => Trainer.Resume(last));
+        Assert.Equal($"{last}: its best epoch is 1, but best.ckpt beside it holds epoch 0", e.Message);
+
+        File.Delete(best);
+        e = Assert.Throws<CheckpointException>(() => Trainer.Resume(last));
+        Assert.Equal($"{last}: its best epoch (1) is kept in best.ckpt beside it, which is missing", e.Message);
     }
 
     [Fact]
