@@ -12,9 +12,8 @@ namespace Fersnet.Models;
 /// <remarks>
 /// libtorch 2.10's CPU convolution backward (TorchSharp 0.107, AVX-512) reads memory it never wrote when a 3x3 or larger
 /// convolution has an output-channel count that is not a multiple of 16: the input gradient takes whatever the
-/// allocator last left there. Measured: a 1→1 11x11 blur and a 1→8 4x4 stride-2 convolution gave non-finite input
-/// gradients in 392 of 400 and 71 of 100 backward passes after tensors of NaN had been freed, and none with the output
-/// channels padded. It shows as a rare, unrepeatable NaN in training.
+/// allocator last left there, and it shows as a rare, unrepeatable NaN in training. The measurements are in
+/// docs/RESULTS.md, section "Non-finite gradients in small trainings".
 /// </remarks>
 public static class SafeConvolution
 {
