@@ -218,7 +218,7 @@ public class TrainingTests
         string run = dir.Combine("run");
         using (var trainer = Trainer.Create(Small(ModelKind.Single), Quick(epochs: 1), ThreeClasses))
             trainer.Fit(train, train, run);
-        string last = Path.Combine(run, Trainer.LastFile), best = Path.Combine(run, Trainer.BestFile);
+        string last = Path.Combine(run, RunFiles.LastCheckpoint), best = Path.Combine(run, RunFiles.BestCheckpoint);
 
         // A best.ckpt newer than last.ckpt (killed between the two writes) is no error: the lost epoch is trained again.
         var (header, sections) = Checkpoint.Load(best);

@@ -108,7 +108,7 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
 
     private static Trainer NewTrainer(Settings settings, string runDirectory)
     {
-        if (File.Exists(Path.Combine(runDirectory, Trainer.LastFile)))
+        if (File.Exists(Path.Combine(runDirectory, RunFiles.LastCheckpoint)))
             throw new ArgumentException($"{runDirectory} already holds a run; pass --resume to continue it or choose another --out");
         var data = new DataConfig(Path.GetFullPath(settings.Data!), settings.Validation is null ? null : Path.GetFullPath(settings.Validation), settings.ValidationSplit, settings.SplitSeed ?? settings.Seed,
             SplitList(settings.TrainSplits), SplitList(settings.ValidationSplits));
@@ -122,7 +122,7 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
         names?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
     private static Trainer ResumeTrainer(Settings settings, string runDirectory) =>
-        Trainer.Resume(Path.Combine(runDirectory, Trainer.LastFile), config => settings.Epochs is { } epochs ? config with { Epochs = epochs } : config,
+        Trainer.Resume(Path.Combine(runDirectory, RunFiles.LastCheckpoint), config => settings.Epochs is { } epochs ? config with { Epochs = epochs } : config,
             ComputeDevice.Parse(settings.Device));
 
     private void TrainWithProgress(Trainer trainer, TrainingData sets, string runDirectory, CancellationToken cancellationToken)
@@ -134,7 +134,7 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
         trainer.EpochCompleted += m =>
         {
             ReportEpoch(m);
-            Plots.TrainingCurves(trainer.History, Path.Combine(runDirectory, "curves.png"));
+            Plots.TrainingCurves(trainer.History, Path.Combine(runDirectory, RunFiles.Curves));
         };
         trainer.Fit(sets.Train, sets.Validation, runDirectory, cancellationToken);
     }

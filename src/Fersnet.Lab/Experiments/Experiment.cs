@@ -325,7 +325,7 @@ public sealed class Experiment(ExperimentConfig config, IReadOnlyList<Variant> v
     private Trainer TrainStage(Variant variant, Fold fold, string runDirectory, ModelConfig modelConfig, TrainConfig trainConfig, LabelSet labels,
         FaceTensorSet train, FaceTensorSet? validation, CancellationToken cancellation)
     {
-        string last = Path.Combine(runDirectory, Trainer.LastFile);
+        string last = Path.Combine(runDirectory, RunFiles.LastCheckpoint);
         var trainer = File.Exists(last) ? Trainer.Resume(last, device: Device) : Trainer.Create(modelConfig, trainConfig, labels, device: Device);
         try
         {
@@ -350,7 +350,7 @@ public sealed class Experiment(ExperimentConfig config, IReadOnlyList<Variant> v
     private Trainer FineTuneStage(Variant variant, FineTune fineTune, Fold fold, Trainer trained, string trainedDirectory, string runDirectory,
         ModelConfig modelConfig, LabelSet labels, FaceTensorSet train, FaceTensorSet? validation, out double synthesisSeconds, CancellationToken cancellation)
     {
-        var config = fineTune.For(trained.Config, labels.Count, Path.Combine(trainedDirectory, Trainer.BestFile));
+        var config = fineTune.For(trained.Config, labels.Count, Path.Combine(trainedDirectory, RunFiles.BestCheckpoint));
         synthesisSeconds = 0;
         if (!fineTune.SyntheticFaces)
             return TrainStage(variant, fold, runDirectory, modelConfig, config, labels, train, validation, cancellation);

@@ -88,9 +88,10 @@ public static class Checkpoint
 
     /// <summary>
     /// Writes the weights of <paramref name="source"/> alone (<see cref="WeightSections"/>, header unchanged) to
-    /// <paramref name="destination"/>: a run's last.ckpt without the optimiser, RNG and best-model states a resume
-    /// needs, small enough for models/, and with the discriminator a best.ckpt leaves out (a synthesis fine-tune
-    /// warm-started from it keeps the adversary the generator was trained against).
+    /// <paramref name="destination"/>: a run's last.ckpt without the optimiser and RNG states a resume needs (nor the
+    /// second copy of the best weights that older runs kept in it), small enough for models/, and with the
+    /// discriminator a best.ckpt leaves out (a synthesis fine-tune warm-started from it keeps the adversary the
+    /// generator was trained against).
     /// </summary>
     /// <returns>The sections written.</returns>
     /// <exception cref="CheckpointException">The source is missing, damaged or holds no model weights.</exception>

@@ -33,9 +33,6 @@ public sealed class Trainer : IDisposable
     public int BestEpoch { get; private set; } = -1;
     public List<EpochMetrics> History { get; } = [];
 
-    /// <summary>What <see cref="Fit"/> writes in a run folder: the resumable state and the selected model.</summary>
-    public const string LastFile = "last.ckpt", BestFile = "best.ckpt";
-
     /// <summary>Weights of the best epoch so far (by validation accuracy), for model selection without a run folder.</summary>
     public byte[]? BestModelState { get; private set; }
 
@@ -158,14 +155,14 @@ public sealed class Trainer : IDisposable
     private static byte[]? BestBeside(string checkpointPath, CheckpointHeader header)
     {
         if (header.BestEpoch < 1) return null;
-        string path = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(checkpointPath))!, BestFile);
+        string path = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(checkpointPath))!, RunFiles.BestCheckpoint);
         if (!File.Exists(path))
-            throw new KeyNotFoundException($"its best epoch ({header.BestEpoch}) is kept in {BestFile} beside it, which is missing");
+            throw new KeyNotFoundException($"its best epoch ({header.BestEpoch}) is kept in {RunFiles.BestCheckpoint} beside it, which is missing");
         var (best, sections) = Checkpoint.Load(path);
         if (best.Epoch > header.Epoch) return null;
         if (best.Epoch != header.BestEpoch)
-            throw new KeyNotFoundException($"its best epoch is {header.BestEpoch}, but {BestFile} beside it holds epoch {best.Epoch}");
-        return sections["model"];
+            throw new KeyNotFoundException($"its best epoch is {header.BestEpoch}, but {RunFiles.BestCheckpoint} beside it holds epoch {best.Epoch}");
+        return sections.TryGetValue("model", out var weights) ? weights : throw new CheckpointException(path, "has no model weights");
     }
 
     /// <summary>
@@ -197,9 +194,9 @@ public sealed class Trainer : IDisposable
             {
                 Directory.CreateDirectory(runDirectory);
                 // best.ckpt first: last.ckpt leaves the best weights to it, so it never names a best epoch best.ckpt lacks.
-                if (improved) SaveCheckpoint(Path.Combine(runDirectory, BestFile), includeTrainingState: false);
-                SaveCheckpoint(Path.Combine(runDirectory, LastFile), includeTrainingState: true, bestWeightsBeside: true);
-                RunFiles.WriteMetrics(Path.Combine(runDirectory, "metrics.jsonl"), History);
+                if (improved) SaveCheckpoint(Path.Combine(runDirectory, RunFiles.BestCheckpoint), includeTrainingState: false);
+                SaveCheckpoint(Path.Combine(runDirectory, RunFiles.LastCheckpoint), includeTrainingState: true, bestWeightsBeside: true);
+                RunFiles.WriteMetrics(Path.Combine(runDirectory, RunFiles.Metrics), History);
             }
             EpochCompleted?.Invoke(metrics);
         }
